@@ -1,0 +1,38 @@
+//! Provider-neutral core of the Vietnamese payment gateway library.
+//!
+//! An application programs against the traits here ([`BankAccountProvider`], [`PaymentProvider`])
+//! and the models they return; each provider crate (Finan One, SePay, ...) implements them, so
+//! swapping one provider for another does not change the application's code.
+//!
+//! - [`money`]: [`Money`] (a `rust_decimal::Decimal` amount with its [`Currency`]; never `f64`).
+//! - [`bank`]: [`Bank`] and the lookup of Vietnamese banks by 6-digit BIN or bank code.
+//! - [`account`]: [`BankAccount`] and its status and kind.
+//! - [`payment`]: payment request models for [`PaymentProvider`].
+//! - [`page`]: [`PageRequest`], [`Page`] and the all-pages stream with its loop guard.
+//! - [`error`]: the one [`Error`] type every call returns.
+//! - [`lenient`]: serde helpers for providers that send numbers and flags as strings.
+//!
+//! This crate has no HTTP client and knows no provider by name.
+#![deny(missing_docs)]
+
+pub mod account;
+pub mod bank;
+pub mod error;
+pub mod lenient;
+pub mod money;
+pub mod page;
+pub mod payment;
+pub mod provider;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use account::{AccountKind, AccountStatus, BankAccount};
+pub use bank::Bank;
+pub use error::{Error, ErrorContext, Result, TransportErrorKind};
+pub use money::{Currency, Money, MoneyError, MoneyTotals};
+pub use page::{Page, PageCursor, PageRequest};
+pub use payment::{
+    CreatePayment, Customer, LineItem, PayerAction, PaymentFilter, PaymentMethod, PaymentRequest, PaymentStatus,
+    RedirectUrls,
+};
+pub use provider::{BankAccountProvider, PaymentProvider};

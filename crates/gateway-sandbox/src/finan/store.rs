@@ -1,0 +1,152 @@
+//! The accounts the emulator serves: master bank accounts and the sub accounts under them (which
+//! carry their master's `bank_code`), in a stable order (seeded ones first, then creations in the order they happened).
+
+use serde::Serialize;
+
+use super::envelope::Meta;
+use super::seed;
+
+/// An account as the seeds show it, for masters and sub accounts alike (exactly these fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(super) struct Account {
+    pub account_id: String,
+    pub account_number: String,
+    pub account_name: String,
+    pub bank_code: String,
+    pub qr_code: String,
+    /// VND, smallest unit; a JSON number like the seed's `15000000`.
+    pub balance: u64,
+    pub currency: &'static str,
+    pub status: Status,
+    /// RFC 3339 in UTC with whole seconds, e.g. `2024-01-15T10:30:00Z`.
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum Status {
+    Active,
+    Inactive,
+}
+
+/// The `data` of a successful create, shaped like the seed's example (not like a list item).
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct CreatedAccount {
+    pub bank_code: String,
+    pub account_id: String,
+    pub account_name: String,
+    pub account_number: String,
+    /// ISO 4217 numeric code of VND.
+    pub currency_code: &'static str,
+    pub master_account_name: String,
+}
+
+/// The `id` and `account_number` query filters; `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Filter {
+    pub id: Option<String>,
+    pub account_number: Option<String>,
+}
+
+impl Filter {
+    fn matches(&self, account: &Account) -> bool {
+        // UUIDs are case-insensitive text; account numbers are compared as given.
+        self.id
+            .as_deref()
+            .is_none_or(|id| account.account_id.eq_ignore_ascii_case(id))
+            && self
+                .account_number
+                .as_deref()
+                .is_none_or(|n| account.account_number == n)
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct Store {
+    masters: Vec<Account>,
+    subs: Vec<Account>,
+}
+
+impl Store {
+    pub fn new(masters: Vec<Account>, subs: Vec<Account>) -> Self {
+        Self { masters, subs }
+    }
+
+    pub fn masters(&self) -> &[Account] {
+        &self.masters
+    }
+
+    pub fn sub_count(&self) -> usize {
+        self.subs.len()
+    }
+
+    pub fn find_masters(&self, filter: &Filter) -> Vec<Account> {
+        self.masters.iter().filter(|a| filter.matches(a)).cloned().collect()
+    }
+
+    pub fn find_sub(&self, id: &str) -> Option<Account> {
+        self.subs
+            .iter()
+            .find(|a| a.account_id.eq_ignore_ascii_case(id))
+            .cloned()
+    }
+
+    /// One page (1-based) of the sub accounts matching `filter`; past the end it is empty.
+    pub fn page_subs(&self, filter: &Filter, page: u64, page_size: u64) -> (Vec<Account>, Meta) {
+        let matching: Vec<&Account> = self.subs.iter().filter(|a| filter.matches(a)).collect();
+        let total_rows = matching.len() as u64;
+        let skip = (page - 1).saturating_mul(page_size);
+        let items = matching
+            .into_iter()
+            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+            .take(usize::try_from(page_size).unwrap_or(usize::MAX))
+            .cloned()
+            .collect();
+        let meta = Meta {
+            page,
+            page_size,
+            total_pages: total_rows.div_ceil(page_size),
+            total_rows,
+        };
+        (items, meta)
+    }
+
+    /// Creates an active, empty sub account under `master_id`; `None` when that master does not exist.
+    pub fn create_sub(&mut self, master_id: &str, account_name: &str, created_at: String) -> Option<CreatedAccount> {
+        let master = self
+            .masters
+            .iter()
+            .find(|m| m.account_id.eq_ignore_ascii_case(master_id))?
+            .clone();
+        let account_number = self.fresh_account_number();
+        let account = Account {
+            account_id: uuid::Uuid::new_v4().to_string(),
+            qr_code: seed::qr_code(&account_number),
+            account_number,
+            account_name: account_name.to_owned(),
+            bank_code: master.bank_code.clone(),
+            balance: 0,
+            currency: seed::CURRENCY,
+            status: Status::Active,
+            created_at,
+        };
+        let created = CreatedAccount {
+            bank_code: account.bank_code.clone(),
+            account_id: account.account_id.clone(),
+            account_name: account.account_name.clone(),
+            account_number: account.account_number.clone(),
+            currency_code: seed::CURRENCY_CODE,
+            master_account_name: master.account_name,
+        };
+        self.subs.push(account);
+        Some(created)
+    }
+
+    /// The next virtual account number nobody holds yet.
+    fn fresh_account_number(&self) -> String {
+        (self.subs.len()..)
+            .map(seed::virtual_account_number)
+            .find(|n| !self.subs.iter().any(|s| &s.account_number == n))
+            .expect("an unbounded range always yields a free number")
+    }
+}

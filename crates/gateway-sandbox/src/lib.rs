@@ -1,0 +1,212 @@
+//! A local emulator of the Finan One Open API and the SePay API (API token and OAuth 2.0), built
+//! from the providers' public documents (`shared/seeds/`), for tests, examples and app developers
+//! who have no credentials.
+//!
+//! Like stripe-mock, it behaves like the real API: signatures, bearer tokens and OAuth tokens are
+//! checked, lists are paged, errors come back in the documented envelopes, and SePay's API-token
+//! routes answer `429` past their rate limit. State lives in memory and is seeded with the seeds'
+//! own example objects plus generated accounts (Vietnamese names, several banks), enough that every
+//! listing spans more than one page.
+//!
+//! **Independent oracle.** This crate shares no signing, auth or wire code with the provider
+//! crates it checks: if both sides used one signature function, a bug in it would pass every test
+//! and fail at the real provider. The duplication is deliberate.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let sandbox = gateway_sandbox::Sandbox::start().await?;
+//! println!("Finan at {}", sandbox.finan_base_url());
+//! println!("SePay at {}", sandbox.sepay_base_url());
+//! println!("token: {}", sandbox.credentials().sepay_api_token);
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub mod finan;
+mod names;
+pub mod sepay;
+
+/// How much data the sandbox seeds and which limits it enforces.
+///
+/// The defaults make every listing span more than one page: Finan more than 50 sub accounts
+/// (page size 50), SePay API token more than 100 accounts (the list's default window), SePay
+/// OAuth more than 20 accounts (page size 20).
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Finan sub accounts (under the master accounts), the seed's "KE TOAN" account included.
+    pub finan_sub_accounts: usize,
+    /// SePay accounts visible to the API token, the seeds' accounts 18 and 25 included.
+    pub sepay_token_accounts: usize,
+    /// SePay accounts visible through OAuth 2.0, the seeds' accounts 18 and 19 included.
+    pub sepay_oauth_accounts: usize,
+    /// SePay API-token rate limit: requests allowed in any sliding one-second window (documented: 2).
+    pub sepay_token_requests_per_second: u32,
+    /// Finan rate limit: requests allowed in any sliding one-minute window (Standard tier: 100);
+    /// `None` disables it.
+    pub finan_requests_per_minute: Option<u32>,
+    /// How far Finan's `x-timestamp` may be from the server clock, in seconds (documented: 30).
+    pub finan_timestamp_tolerance_secs: i64,
+    /// Lifetime of OAuth access tokens issued by the sandbox's token endpoint, in seconds (documented: 3600).
+    pub sepay_oauth_access_token_ttl_secs: i64,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            finan_sub_accounts: 120,
+            sepay_token_accounts: 230,
+            sepay_oauth_accounts: 45,
+            sepay_token_requests_per_second: 2,
+            finan_requests_per_minute: Some(100),
+            finan_timestamp_tolerance_secs: 30,
+            sepay_oauth_access_token_ttl_secs: 3600,
+        }
+    }
+}
+
+/// The credentials the sandbox accepts. They are test values, not secrets, so they are plain
+/// `String`s and are printed freely.
+#[derive(Debug, Clone)]
+pub struct SandboxCredentials {
+    /// Finan `x-client-id`.
+    pub finan_client_id: String,
+    /// Finan secret key used in `x-signature`.
+    pub finan_secret_key: String,
+    /// SePay API token (`Authorization: Bearer ...` on `/userapi/...`).
+    pub sepay_api_token: String,
+    /// SePay OAuth client id (token endpoint `POST /oauth/token`).
+    pub sepay_oauth_client_id: String,
+    /// SePay OAuth client secret.
+    pub sepay_oauth_client_secret: String,
+    /// A valid OAuth access token with scope `bank-account:read` (for `/api/v1/...`).
+    pub sepay_oauth_access_token: String,
+    /// A valid OAuth refresh token; each refresh returns a new one and retires the old one.
+    pub sepay_oauth_refresh_token: String,
+}
+
+impl Default for SandboxCredentials {
+    fn default() -> Self {
+        Self {
+            finan_client_id: "sandbox-finan-client".into(),
+            finan_secret_key: "sandbox-finan-secret-key".into(),
+            sepay_api_token: "SANDBOX-SEPAY-API-TOKEN".into(),
+            sepay_oauth_client_id: "sandbox-sepay-oauth-client".into(),
+            sepay_oauth_client_secret: "sandbox-sepay-oauth-secret".into(),
+            sepay_oauth_access_token: "sandbox-sepay-access-token".into(),
+            sepay_oauth_refresh_token: "sandbox-sepay-refresh-token".into(),
+        }
+    }
+}
+
+/// A running sandbox: one loopback listener per provider, stopped when dropped.
+pub struct Sandbox {
+    finan_addr: SocketAddr,
+    sepay_addr: SocketAddr,
+    credentials: SandboxCredentials,
+    finan: Arc<finan::FinanState>,
+    sepay: Arc<sepay::SepayState>,
+    _shutdown: Vec<oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("finan_base_url", &self.finan_base_url())
+            .field("sepay_base_url", &self.sepay_base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox with the default data and credentials on free loopback ports.
+    ///
+    /// # Errors
+    /// An I/O error when no loopback port can be bound.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::start_with(SandboxConfig::default(), SandboxCredentials::default()).await
+    }
+
+    /// Starts a sandbox with the given data sizes, limits and credentials on free loopback ports.
+    ///
+    /// # Errors
+    /// An I/O error when no loopback port can be bound.
+    pub async fn start_with(config: SandboxConfig, credentials: SandboxCredentials) -> std::io::Result<Self> {
+        Self::bind(
+            config,
+            credentials,
+            "127.0.0.1:0".parse().unwrap(),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+    }
+
+    /// Starts a sandbox on the given addresses (the `gateway-sandbox` binary uses fixed ports).
+    ///
+    /// # Errors
+    /// An I/O error when an address cannot be bound.
+    pub async fn bind(
+        config: SandboxConfig,
+        credentials: SandboxCredentials,
+        finan_addr: SocketAddr,
+        sepay_addr: SocketAddr,
+    ) -> std::io::Result<Self> {
+        let finan = Arc::new(finan::FinanState::new(&config, &credentials));
+        let sepay = Arc::new(sepay::SepayState::new(&config, &credentials));
+        let (finan_addr, finan_stop) = serve(finan_addr, finan::router(finan.clone())).await?;
+        let (sepay_addr, sepay_stop) = serve(sepay_addr, sepay::router(sepay.clone())).await?;
+        Ok(Self {
+            finan_addr,
+            sepay_addr,
+            credentials,
+            finan,
+            sepay,
+            _shutdown: vec![finan_stop, sepay_stop],
+        })
+    }
+
+    /// Finan base URL, like `https://api.finan.one/open`: `http://127.0.0.1:PORT/open`.
+    pub fn finan_base_url(&self) -> String {
+        format!("http://{}/open", self.finan_addr)
+    }
+
+    /// SePay base URL, like `https://my.sepay.vn`: `http://127.0.0.1:PORT`. It serves `/userapi/...`
+    /// (API token), `/api/v1/...` (OAuth 2.0) and `/oauth/token`.
+    pub fn sepay_base_url(&self) -> String {
+        format!("http://{}", self.sepay_addr)
+    }
+
+    /// The credentials this sandbox accepts.
+    pub fn credentials(&self) -> &SandboxCredentials {
+        &self.credentials
+    }
+
+    /// The Finan emulator's state and test controls (counters, clock skew).
+    pub fn finan(&self) -> &finan::FinanState {
+        &self.finan
+    }
+
+    /// The SePay emulator's state and test controls (counters, token expiry, legacy auth replies).
+    pub fn sepay(&self) -> &sepay::SepayState {
+        &self.sepay
+    }
+}
+
+async fn serve(addr: SocketAddr, router: axum::Router) -> std::io::Result<(SocketAddr, oneshot::Sender<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok((local, stop))
+}

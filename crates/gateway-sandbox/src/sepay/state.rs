@@ -1,0 +1,282 @@
+//! The emulator's records (bank accounts, sub-accounts) and its mutable parts: the API-token rate
+//! window and the OAuth access/refresh tokens.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+
+use crate::names::SeedBank;
+
+/// How SePay prints timestamps: "2023-02-16 15:57:26".
+pub(crate) const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// Formats a timestamp the way SePay prints it.
+pub(crate) fn fmt_time(t: &NaiveDateTime) -> String {
+    t.format(TIME_FORMAT).to_string()
+}
+
+/// Formats an amount kept in hundredths as SePay prints it, always with two decimals ("2525493.00").
+pub(crate) fn fmt_amount(hundredths: u64) -> String {
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+/// A bank account as the API-token routes (`/userapi`) see it.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenAccount {
+    pub id: u64,
+    pub holder: String,
+    pub number: String,
+    /// Balance in hundredths of a dong, so filters compare exactly (no floats).
+    pub accumulated: u64,
+    pub last_transaction: Option<NaiveDateTime>,
+    pub label: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub bank: SeedBank,
+}
+
+/// A bank account as the OAuth 2.0 routes (`/api/v1`) see it.
+#[derive(Debug, Clone)]
+pub(crate) struct OauthAccount {
+    pub id: u64,
+    pub label: Option<String>,
+    pub holder: String,
+    pub number: String,
+    /// Balance in hundredths of a dong.
+    pub accumulated: u64,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub bank: SeedBank,
+}
+
+/// A virtual sub-account (VA) under an OAuth-visible bank account.
+#[derive(Debug, Clone)]
+pub(crate) struct SubAccount {
+    pub id: u64,
+    pub bank_account_id: u64,
+    pub number: String,
+    pub holder: String,
+    pub label: String,
+    pub active: bool,
+    pub va_active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A sliding-window rate limiter: at most `limit` admitted requests in any `window`.
+///
+/// Only admitted requests are recorded, so a client that is refused and then waits the advertised
+/// time gets through.
+#[derive(Debug)]
+pub(crate) struct RateWindow {
+    limit: u32,
+    window: Duration,
+    hits: VecDeque<Instant>,
+}
+
+impl RateWindow {
+    pub(crate) fn new(limit: u32, window: Duration) -> Self {
+        Self {
+            limit,
+            window,
+            hits: VecDeque::new(),
+        }
+    }
+
+    /// Records the request and returns `Ok`, or returns `Err(seconds to wait)` (at least 1).
+    pub(crate) fn admit(&mut self, now: Instant) -> Result<(), u64> {
+        while self.hits.front().is_some_and(|&t| now.duration_since(t) >= self.window) {
+            self.hits.pop_front();
+        }
+        if self.hits.len() < self.limit as usize {
+            self.hits.push_back(now);
+            return Ok(());
+        }
+        let wait = self.hits.front().map_or(self.window, |&oldest| {
+            (oldest + self.window).saturating_duration_since(now)
+        });
+        Err(u64::try_from(wait.as_millis().div_ceil(1000))
+            .unwrap_or(u64::MAX)
+            .max(1))
+    }
+}
+
+/// What a token grants and until when.
+#[derive(Debug, Clone)]
+struct Grant {
+    scopes: Vec<String>,
+    expires_at: Instant,
+}
+
+/// Why a refresh was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RefreshError {
+    /// Unknown, already used (rotated away) or expired refresh token.
+    InvalidGrant,
+    /// The requested scope is wider than the refresh token's.
+    InvalidScope,
+}
+
+/// A successful refresh: the new pair and the scopes it carries.
+#[derive(Debug)]
+pub(crate) struct Refreshed {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub scopes: Vec<String>,
+}
+
+/// Refresh tokens live a month (provider reference).
+const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The OAuth tokens the emulator has issued. Exactly one refresh token is valid at a time:
+/// each refresh rotates it.
+#[derive(Debug)]
+pub(crate) struct OauthTokens {
+    access_ttl: Duration,
+    access: HashMap<String, Grant>,
+    refresh_token: String,
+    refresh: Grant,
+}
+
+impl OauthTokens {
+    pub(crate) fn new(access_token: &str, refresh_token: &str, scopes: &[&str], access_ttl: Duration) -> Self {
+        let now = Instant::now();
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        let mut access = HashMap::new();
+        access.insert(
+            access_token.to_string(),
+            Grant {
+                scopes: scopes.clone(),
+                expires_at: now + access_ttl,
+            },
+        );
+        Self {
+            access_ttl,
+            access,
+            refresh_token: refresh_token.to_string(),
+            refresh: Grant {
+                scopes,
+                expires_at: now + REFRESH_TTL,
+            },
+        }
+    }
+
+    pub(crate) fn access_ttl(&self) -> Duration {
+        self.access_ttl
+    }
+
+    /// Issues a new access token with exactly these scopes.
+    pub(crate) fn issue_access(&mut self, scopes: Vec<String>) -> String {
+        let token = random_token();
+        self.access.insert(
+            token.clone(),
+            Grant {
+                scopes,
+                expires_at: Instant::now() + self.access_ttl,
+            },
+        );
+        token
+    }
+
+    /// The scopes of a valid access token, or `None` when it is unknown or expired.
+    pub(crate) fn check_access(&self, token: &str, now: Instant) -> Option<&[String]> {
+        self.access
+            .get(token)
+            .filter(|g| now < g.expires_at)
+            .map(|g| g.scopes.as_slice())
+    }
+
+    /// Forgets every access token issued so far (they all answer 401 from now on).
+    pub(crate) fn expire_all_access(&mut self) {
+        self.access.clear();
+    }
+
+    pub(crate) fn current_refresh(&self) -> &str {
+        &self.refresh_token
+    }
+
+    /// Exchanges the current refresh token for a new access token and a new refresh token; the old
+    /// refresh token is retired. `scope`, when given, may narrow the scopes but not widen them.
+    pub(crate) fn refresh(
+        &mut self,
+        token: &str,
+        scope: Option<&str>,
+        now: Instant,
+    ) -> Result<Refreshed, RefreshError> {
+        if token != self.refresh_token || now >= self.refresh.expires_at {
+            return Err(RefreshError::InvalidGrant);
+        }
+        let scopes: Vec<String> = match scope {
+            Some(s) => {
+                let wanted: Vec<String> = s.split_whitespace().map(str::to_string).collect();
+                if !wanted.iter().all(|w| self.refresh.scopes.contains(w)) {
+                    return Err(RefreshError::InvalidScope);
+                }
+                wanted
+            }
+            None => self.refresh.scopes.clone(),
+        };
+        let access_token = self.issue_access(scopes.clone());
+        self.refresh_token = random_token();
+        self.refresh = Grant {
+            scopes: scopes.clone(),
+            expires_at: now + REFRESH_TTL,
+        };
+        Ok(Refreshed {
+            access_token,
+            refresh_token: self.refresh_token.clone(),
+            scopes,
+        })
+    }
+}
+
+fn random_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_window_refuses_then_admits_after_the_window() {
+        let mut w = RateWindow::new(2, Duration::from_millis(1000));
+        let t0 = Instant::now();
+        assert_eq!(w.admit(t0), Ok(()));
+        assert_eq!(w.admit(t0 + Duration::from_millis(10)), Ok(()));
+        assert_eq!(w.admit(t0 + Duration::from_millis(20)), Err(1));
+        // Refused requests are not recorded: the window frees up 1000 ms after the first hit.
+        assert_eq!(w.admit(t0 + Duration::from_millis(1000)), Ok(()));
+        assert_eq!(w.admit(t0 + Duration::from_millis(1005)), Err(1));
+        assert_eq!(w.admit(t0 + Duration::from_millis(1010)), Ok(()));
+    }
+
+    #[test]
+    fn amounts_always_have_two_decimals() {
+        assert_eq!(fmt_amount(252_549_300), "2525493.00");
+        assert_eq!(fmt_amount(0), "0.00");
+        assert_eq!(fmt_amount(105), "1.05");
+    }
+
+    #[test]
+    fn refresh_rotates_and_keeps_scopes() {
+        let mut t = OauthTokens::new(
+            "a",
+            "r",
+            &["bank-account:read", "transaction:read"],
+            Duration::from_secs(60),
+        );
+        let now = Instant::now();
+        let first = t.refresh("r", None, now).unwrap();
+        assert_eq!(first.scopes, ["bank-account:read", "transaction:read"]);
+        assert_eq!(t.refresh("r", None, now).unwrap_err(), RefreshError::InvalidGrant);
+        assert_eq!(
+            t.refresh(&first.refresh_token, Some("profile"), now).unwrap_err(),
+            RefreshError::InvalidScope
+        );
+        let second = t.refresh(&first.refresh_token, Some("transaction:read"), now).unwrap();
+        assert_eq!(t.check_access(&second.access_token, now).unwrap(), ["transaction:read"]);
+        assert_eq!(t.current_refresh(), second.refresh_token);
+    }
+}
