@@ -1,1 +1,60 @@
-//! placeholder
+//! One Rust interface to Vietnamese bank and payment providers.
+//!
+//! An app depends on `gateway`, turns providers on with cargo features (`finan`, `sepay`; both on
+//! by default) and talks to every provider through the same traits, so swapping one provider
+//! for another does not change its code:
+//!
+//! - [`BankAccountProvider`]: list and get bank accounts (master and virtual), page by page or as
+//!   one stream of every account;
+//! - [`PaymentProvider`]: payment requests (declared; implementations arrive per provider);
+//! - [`Money`] and [`Currency`]: exact decimal amounts with their ISO 4217 currency (VND has no
+//!   minor unit), never `f64`;
+//! - [`Error`]: one error type for every provider.
+//!
+//! Providers: [`finan`] (Finan One Open API, signed requests) and [`sepay`] (SePay, API token or
+//! OAuth 2.0). [`connection`] builds named connections from environment variables, and
+//! [`aggregate`] lists every account of several connections at once.
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use gateway::{BankAccountProvider, finan::FinanClient};
+//! use gateway::SecretString;
+//!
+//! # async fn demo() -> Result<(), gateway::Error> {
+//! let finan = FinanClient::builder()
+//!     .client_id("YOUR_CLIENT_ID")
+//!     .secret_key(SecretString::from("YOUR_SECRET_KEY"))
+//!     .build()?;
+//! let provider: &dyn BankAccountProvider = &finan;
+//! let accounts: Vec<_> = provider.stream_accounts().try_collect().await?;
+//! for a in &accounts {
+//!     println!("{} {} {}", a.bank.short_name, a.account_number, a.account_holder_name);
+//! }
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+pub mod aggregate;
+pub mod connection;
+
+pub use gateway_core::*;
+
+/// `secrecy`, whose `SecretString` carries every secret key, token and client secret.
+pub use secrecy;
+pub use secrecy::SecretString;
+
+/// The provider-neutral core (traits, models, money, errors), also re-exported at the crate root.
+pub use gateway_core as core;
+
+/// Finan One Open API (feature `finan`): [`finan::FinanClient`].
+#[cfg(feature = "finan")]
+pub use provider_finan as finan;
+
+/// SePay, by API token or OAuth 2.0 (feature `sepay`): [`sepay::SepayClient`].
+#[cfg(feature = "sepay")]
+pub use provider_sepay as sepay;
+
+/// The README's usage sample, compiled as a doctest so it cannot go stale.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

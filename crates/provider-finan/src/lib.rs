@@ -1,1 +1,225 @@
-//! placeholder
+//! Finan One Open API provider for the gateway library: signed requests and the account
+//! management endpoints, behind `gateway_core`'s [`BankAccountProvider`].
+//!
+//! - [`FinanClient`] / [`FinanClientBuilder`]: credentials (`x-client-id`, a secret key kept as a
+//!   [`SecretString`]), base URL (default `https://api.finan.one/open`), timeout.
+//! - Endpoints ([`accounts`]): master bank accounts, bank accounts (list, get, create).
+//! - [`BankAccountProvider`] for [`FinanClient`]: master accounts first, then every page of bank
+//!   (virtual) accounts; balances are [`gateway_core::Money`] in VND (minor units = đồng).
+//! - [`signing::signature`]: Finan's request signature, a pure function.
+//! - [`wire`] (Finan's JSON as sent) and [`mapping`] (wire → core), for callers that need raw fields.
+//!
+//! Every call returns [`gateway_core::Error`]; no error, log line or `Debug` output contains the
+//! secret key, a signature or request headers.
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use gateway_core::BankAccountProvider;
+//! use provider_finan::{CreateBankAccount, FinanClient, MasterAccountFilter, SecretString};
+//!
+//! # async fn run() -> Result<(), gateway_core::Error> {
+//! let client = FinanClient::builder()
+//!     .client_id("YOUR_CLIENT_ID")
+//!     .secret_key(SecretString::from(std::env::var("FINAN_SECRET_KEY").unwrap_or_default()))
+//!     .build()?;
+//!
+//! // Every master and bank account, page after page.
+//! let accounts: Vec<_> = client.stream_accounts().try_collect().await?;
+//! for account in &accounts {
+//!     println!("{} {} {:?} {:?}", account.kind.as_str(), account.account_number, account.bank.code, account.balance);
+//! }
+//!
+//! // A new bank account receiving into the first master account.
+//! let masters = client.list_master_accounts(&MasterAccountFilter::all()).await?;
+//! if let Some(master) = masters.first() {
+//!     let created = client.create_bank_account(&CreateBankAccount::new(&master.id, "KE TOAN")).await?;
+//!     println!("transfer to {} at {}", created.account_number, created.bank.short_name);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gateway_core::{Error, Result};
+use secrecy::ExposeSecret;
+use url::Url;
+
+pub mod accounts;
+pub mod mapping;
+pub mod signing;
+mod transport;
+pub mod wire;
+
+pub use accounts::{BankAccountFilter, CreateBankAccount, CreatedBankAccount, MasterAccountFilter};
+pub use gateway_core::BankAccountProvider;
+pub use secrecy::SecretString;
+
+use transport::Transport;
+
+/// Finan's production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.finan.one/open";
+/// Per-request timeout when none is set: 30 seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A Finan One Open API client for one set of credentials.
+///
+/// Cheap to clone (an `Arc` inside); clones share the HTTP connection pool. `Debug` shows the
+/// client id and base URL, never the secret key.
+#[derive(Clone)]
+pub struct FinanClient {
+    inner: Arc<Transport>,
+}
+
+impl FinanClient {
+    /// A builder; `client_id` and `secret_key` are required.
+    pub fn builder() -> FinanClientBuilder {
+        FinanClientBuilder::default()
+    }
+
+    /// The client id sent as `x-client-id`.
+    pub fn client_id(&self) -> &str {
+        self.inner.client_id()
+    }
+
+    /// The base URL requests go to, e.g. `https://api.finan.one/open`.
+    pub fn base_url(&self) -> &Url {
+        self.inner.base_url()
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner
+    }
+}
+
+impl fmt::Debug for FinanClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FinanClient")
+            .field("client_id", &self.inner.client_id())
+            .field("base_url", &self.inner.base_url().as_str())
+            .field("secret_key", &"[REDACTED]")
+            .field("timeout", &self.inner.timeout())
+            .finish()
+    }
+}
+
+/// Builds a [`FinanClient`]:
+/// `FinanClient::builder().client_id(id).secret_key(secret).base_url(url).timeout(t).build()`.
+#[derive(Default)]
+pub struct FinanClientBuilder {
+    client_id: Option<String>,
+    secret_key: Option<SecretString>,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    http_client: Option<reqwest::Client>,
+}
+
+impl FinanClientBuilder {
+    /// The client id from Finan's Open API settings (sent as `x-client-id`). Required.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The secret key shown once when the client was created. Required; only ever used to sign.
+    pub fn secret_key(mut self, secret_key: SecretString) -> Self {
+        self.secret_key = Some(secret_key);
+        self
+    }
+
+    /// The API base URL including Finan's `/open` prefix; default [`DEFAULT_BASE_URL`]. The signed
+    /// path is the request path below this URL's path.
+    pub fn base_url(mut self, base_url: &str) -> Self {
+        self.base_url = Some(base_url.to_string());
+        self
+    }
+
+    /// The timeout of each request, from connecting to the end of the body; default 30 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// An HTTP client to share a connection pool with. Without one, the client builds its own,
+    /// with redirects disabled (a redirect would re-send the signed headers elsewhere); a shared
+    /// client keeps its own redirect policy. Every request sets its own timeout and User-Agent.
+    pub fn http_client(mut self, http_client: reqwest::Client) -> Self {
+        self.http_client = Some(http_client);
+        self
+    }
+
+    /// The client.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the client id or secret key is missing or blank, the client id
+    /// cannot be sent as a header, the base URL does not parse, is not `http`/`https`, or has a
+    /// query or fragment, the timeout is zero, or the HTTP client cannot be built. The message never
+    /// contains the secret key.
+    pub fn build(self) -> Result<FinanClient> {
+        let client_id = self
+            .client_id
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| Error::Configuration("Finan client id is missing".into()))?;
+        let secret_key = self
+            .secret_key
+            .filter(|key| !key.expose_secret().is_empty())
+            .ok_or_else(|| Error::Configuration("Finan secret key is missing".into()))?;
+        let base_url = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if timeout.is_zero() {
+            return Err(Error::Configuration("timeout must be more than zero".into()));
+        }
+        let http = match self.http_client {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| Error::Configuration(format!("could not build the HTTP client: {e}")))?,
+        };
+        let transport = Transport::new(http, base_url, client_id, secret_key, timeout)?;
+        Ok(FinanClient {
+            inner: Arc::new(transport),
+        })
+    }
+}
+
+impl fmt::Debug for FinanClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FinanClientBuilder")
+            .field("client_id", &self.client_id)
+            .field("base_url", &self.base_url)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[REDACTED]"))
+            .field("timeout", &self.timeout)
+            .field("http_client", &self.http_client.is_some())
+            .finish()
+    }
+}
+
+fn parse_base_url(text: &str) -> Result<Url> {
+    let url =
+        Url::parse(text.trim()).map_err(|e| Error::Configuration(format!("Finan base URL does not parse: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Not echoed: the text holds a credential.
+        return Err(Error::Configuration(
+            "Finan base URL must not contain a user name or password".into(),
+        ));
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::Configuration(format!(
+            "Finan base URL must be http or https, not {:?}",
+            url.scheme()
+        )));
+    }
+    if url.host().is_none() || url.cannot_be_a_base() {
+        return Err(Error::Configuration(format!("Finan base URL {text:?} has no host")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Configuration(
+            "Finan base URL must not have a query or fragment".into(),
+        ));
+    }
+    Ok(url)
+}

@@ -1,0 +1,321 @@
+//! Account management endpoints (master bank accounts, bank accounts) and the
+//! [`BankAccountProvider`] implementation over them.
+
+use async_trait::async_trait;
+use gateway_core::{
+    Bank, BankAccount, BankAccountProvider, Currency, Error, ErrorContext, Page, PageCursor, PageRequest, Result,
+};
+
+use crate::transport::Reply;
+use crate::{mapping, wire, FinanClient};
+
+const MASTER_ACCOUNTS: [&str; 3] = ["api", "v1", "master-bank-accounts"];
+const BANK_ACCOUNTS: [&str; 3] = ["api", "v1", "bank-accounts"];
+
+/// Page size used by [`BankAccountProvider::list_accounts`] when [`PageRequest::limit`] is unset.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// Largest page size this client asks Finan for.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// Optional filters of `GET /api/v1/master-bank-accounts`; each one set is sent as a query
+/// parameter (and so is part of the signed path). The default filter lists every master account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MasterAccountFilter {
+    /// Only the master account with this UUID (`?id=`).
+    pub id: Option<String>,
+    /// Only the master account with this account number (`?account_number=`).
+    pub account_number: Option<String>,
+}
+
+impl MasterAccountFilter {
+    /// No filter: every master account.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Filters by master account UUID.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Filters by account number.
+    pub fn account_number(mut self, account_number: impl Into<String>) -> Self {
+        self.account_number = Some(account_number.into());
+        self
+    }
+}
+
+/// Optional filters of `GET /api/v1/bank-accounts`; each one set is sent as a query parameter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BankAccountFilter {
+    /// Only the bank account with this UUID (`?id=`).
+    pub id: Option<String>,
+    /// Only the bank account with this account number (`?account_number=`).
+    pub account_number: Option<String>,
+}
+
+impl BankAccountFilter {
+    /// No filter: every bank account.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Filters by bank account UUID.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Filters by account number.
+    pub fn account_number(mut self, account_number: impl Into<String>) -> Self {
+        self.account_number = Some(account_number.into());
+        self
+    }
+}
+
+/// A request to create a bank account (a virtual account receiving into a master account), for
+/// [`FinanClient::create_bank_account`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreateBankAccount {
+    /// UUID of the parent master account ([`BankAccount::id`] of a master account).
+    pub master_account_id: String,
+    /// Display name of the new account, e.g. "KE TOAN"; must not be blank.
+    pub account_name: String,
+}
+
+impl CreateBankAccount {
+    /// A new account named `account_name` under the master account `master_account_id`.
+    pub fn new(master_account_id: impl Into<String>, account_name: impl Into<String>) -> Self {
+        Self {
+            master_account_id: master_account_id.into(),
+            account_name: account_name.into(),
+        }
+    }
+}
+
+/// The bank account Finan created (`data` of `POST /api/v1/bank-accounts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreatedBankAccount {
+    /// Finan's UUID for the new account; use it with [`FinanClient::get_bank_account`].
+    pub account_id: String,
+    /// The account number payers transfer to, e.g. `"VQRQAHZKN0048"`.
+    pub account_number: String,
+    /// The display name given.
+    pub account_name: String,
+    /// The bank of the master account (resolved from Finan's `bank_code`).
+    pub bank: Bank,
+    /// The account's currency (from `currency_code`, `"704"` = VND).
+    pub currency: Currency,
+    /// The master account the request named.
+    pub master_account_id: String,
+    /// Holder name of the master account, when Finan sent it.
+    pub master_account_name: Option<String>,
+}
+
+impl FinanClient {
+    /// Master bank accounts (`GET /api/v1/master-bank-accounts`, with `?id=&account_number=` for
+    /// the filters set), each as a [`BankAccount`] of kind [`gateway_core::AccountKind::Master`]
+    /// with its balance in VND (minor units = đồng).
+    ///
+    /// # Errors
+    /// [`Error::Unauthorized`] (bad signature, clock off by more than 30 s, wrong client id),
+    /// [`Error::RateLimited`], [`Error::Provider`] (5xx), [`Error::Decode`] for a reply not in the
+    /// documented shape, [`Error::Transport`].
+    pub async fn list_master_accounts(&self, filter: &MasterAccountFilter) -> Result<Vec<BankAccount>> {
+        let query = query_of(&[
+            ("id", filter.id.as_deref()),
+            ("account_number", filter.account_number.as_deref()),
+        ]);
+        let reply = self
+            .transport()
+            .get(&MASTER_ACCOUNTS, &query, "master bank account list")
+            .await?;
+        let accounts: Option<Vec<wire::Account>> = reply.data()?;
+        map_all(&reply, accounts.unwrap_or_default(), mapping::master_account)
+    }
+
+    /// Creates a bank account under a master account (`POST /api/v1/bank-accounts` with body
+    /// `{"master_account_id", "account_name"}`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] without sending anything when `account_name` or
+    /// `master_account_id` is blank; from Finan: [`Error::NotFound`] (master account not found),
+    /// [`Error::InvalidRequest`] (400, 422), [`Error::Unauthorized`], and as
+    /// [`Self::list_master_accounts`].
+    pub async fn create_bank_account(&self, request: &CreateBankAccount) -> Result<CreatedBankAccount> {
+        if request.master_account_id.trim().is_empty() {
+            return Err(invalid("master_account_id must not be blank"));
+        }
+        if request.account_name.trim().is_empty() {
+            return Err(invalid("account_name must not be blank"));
+        }
+        let body = wire::CreateBankAccountRequest::new(&request.master_account_id, &request.account_name);
+        let reply = self
+            .transport()
+            .post(&BANK_ACCOUNTS, &body, "create bank account")
+            .await?;
+        let data: wire::CreatedBankAccount = reply.data()?;
+        mapping::created_bank_account(data, &request.master_account_id).map_err(|e| reply.annotate(e))
+    }
+
+    /// One page of bank accounts (`GET /api/v1/bank-accounts?page=&page_size=`, plus `id` and
+    /// `account_number` when set), each a [`BankAccount`] of kind
+    /// [`gateway_core::AccountKind::Virtual`].
+    ///
+    /// `page` counts from 1; `page_size` is 1 to [`MAX_PAGE_SIZE`]. [`Page::next`] holds the next
+    /// page number as text (`"2"`) while `meta.page < meta.total_pages`; [`Page::total`] is
+    /// `meta.total_rows`. Without `meta`, a full page is taken to mean there may be another.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] without sending anything for page 0 or a page size outside
+    /// 1..=100; otherwise as [`Self::list_master_accounts`].
+    pub async fn list_bank_accounts(
+        &self,
+        page: u32,
+        page_size: u32,
+        filter: &BankAccountFilter,
+    ) -> Result<Page<BankAccount>> {
+        if page == 0 {
+            return Err(invalid("page counts from 1"));
+        }
+        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+            return Err(invalid(format!(
+                "page_size must be 1 to {MAX_PAGE_SIZE}, not {page_size}"
+            )));
+        }
+        let (page_text, size_text) = (page.to_string(), page_size.to_string());
+        let query = query_of(&[
+            ("page", Some(page_text.as_str())),
+            ("page_size", Some(size_text.as_str())),
+            ("id", filter.id.as_deref()),
+            ("account_number", filter.account_number.as_deref()),
+        ]);
+        let reply = self
+            .transport()
+            .get(&BANK_ACCOUNTS, &query, "bank account list")
+            .await?;
+        let accounts: Option<Vec<wire::Account>> = reply.data()?;
+        let accounts = accounts.unwrap_or_default();
+        let (next, total) = match reply.meta {
+            Some(meta) => (
+                (meta.page < meta.total_pages).then(|| meta.page + 1),
+                Some(meta.total_rows),
+            ),
+            None => (
+                (accounts.len() >= page_size as usize).then(|| u64::from(page) + 1),
+                None,
+            ),
+        };
+        let items = map_all(&reply, accounts, mapping::bank_account)?;
+        Ok(Page::new(items, next.map(|n| PageCursor::new(n.to_string()))).with_total(total))
+    }
+
+    /// One bank account by its UUID (`GET /api/v1/bank-accounts/:id`, the id percent-encoded as one
+    /// path segment), as a [`BankAccount`] of kind [`gateway_core::AccountKind::Virtual`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] without sending anything for a blank id (or `.`/`..`);
+    /// [`Error::NotFound`] when Finan has no such bank account; otherwise as
+    /// [`Self::list_master_accounts`].
+    pub async fn get_bank_account(&self, id: &str) -> Result<BankAccount> {
+        check_id(id)?;
+        let segments = [BANK_ACCOUNTS[0], BANK_ACCOUNTS[1], BANK_ACCOUNTS[2], id];
+        let reply = self.transport().get(&segments, &[], "bank account").await?;
+        let account: wire::Account = reply.data()?;
+        mapping::bank_account(account).map_err(|e| reply.annotate(e))
+    }
+}
+
+#[async_trait]
+impl BankAccountProvider for FinanClient {
+    fn provider_name(&self) -> &'static str {
+        "finan"
+    }
+
+    /// Master accounts first, then every page of bank (sub) accounts.
+    ///
+    /// Cursor `None` lists the master accounts (one request) and hands back cursor `"sub:1"`;
+    /// cursor `"sub:N"` is page N of bank accounts with `page_size` = [`PageRequest::limit`]
+    /// (default 50, at most 100), followed by `"sub:N+1"` while there are more pages.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a cursor this client did not hand out; otherwise as
+    /// [`FinanClient::list_bank_accounts`].
+    async fn list_accounts(&self, page: PageRequest) -> Result<Page<BankAccount>> {
+        let Some(cursor) = page.cursor else {
+            let masters = self.list_master_accounts(&MasterAccountFilter::all()).await?;
+            return Ok(Page::new(masters, Some(sub_cursor(1))));
+        };
+        let number = cursor
+            .as_str()
+            .strip_prefix("sub:")
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| invalid(format!("unknown Finan account cursor {:?}", cursor.as_str())))?;
+        let size = page.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+        let sub = self.list_bank_accounts(number, size, &BankAccountFilter::all()).await?;
+        let next = sub.next.and_then(|c| c.as_str().parse::<u32>().ok()).map(sub_cursor);
+        Ok(Page::new(sub.items, next))
+    }
+
+    /// A bank account by id (`GET /api/v1/bank-accounts/:id`); when Finan answers 404, the master
+    /// account with that id (`GET /api/v1/master-bank-accounts?id=`).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when neither exists; otherwise as [`FinanClient::get_bank_account`].
+    async fn get_account(&self, id: &str) -> Result<BankAccount> {
+        match self.get_bank_account(id).await {
+            Err(Error::NotFound(first)) => {
+                let masters = self.list_master_accounts(&MasterAccountFilter::all().id(id)).await?;
+                masters.into_iter().find(|a| a.id == id).ok_or_else(|| {
+                    Error::NotFound(
+                        ErrorContext::new(format!("no Finan bank account or master bank account has id {id:?}"))
+                            .with_status(404)
+                            .with_request_id(first.request_id),
+                    )
+                })
+            }
+            other => other,
+        }
+    }
+}
+
+fn sub_cursor(page: u32) -> PageCursor {
+    PageCursor::new(format!("sub:{page}"))
+}
+
+/// The pairs whose value is set and not blank, in the given order.
+fn query_of<'a>(pairs: &[(&'a str, Option<&'a str>)]) -> Vec<(&'a str, &'a str)> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.filter(|v| !v.trim().is_empty()).map(|v| (*k, v)))
+        .collect()
+}
+
+fn map_all(
+    reply: &Reply,
+    accounts: Vec<wire::Account>,
+    map: fn(wire::Account) -> Result<BankAccount>,
+) -> Result<Vec<BankAccount>> {
+    accounts
+        .into_iter()
+        .map(|a| map(a).map_err(|e| reply.annotate(e)))
+        .collect()
+}
+
+fn check_id(id: &str) -> Result<()> {
+    // "." and ".." would be dropped from the URL path and turn the call into the list endpoint.
+    if id.trim().is_empty() || id == "." || id == ".." {
+        return Err(invalid(format!("invalid Finan account id {id:?}")));
+    }
+    Ok(())
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::InvalidRequest(ErrorContext::new(message))
+}

@@ -1,0 +1,474 @@
+//! OAuth 2.0 token state and refresh (the `oauth2` crate against `{base}/oauth/token`).
+//!
+//! SePay issues access tokens for an hour and refresh tokens for a month, and rotates the refresh
+//! token on every refresh: the new one must be kept or the next refresh fails. The state sits behind
+//! one `tokio::sync::Mutex` per client, which makes refreshing single-flight: callers queue on the
+//! lock, and one that finds the token changed while it waited uses the new token instead of
+//! refreshing again (a second refresh would spend the rotated refresh token for nothing, or race).
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use gateway_core::{Error, ErrorContext, TransportErrorKind};
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType};
+use oauth2::{
+    AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, HttpClientError, HttpRequest, HttpResponse,
+    RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
+};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+
+use crate::transport::transport_error;
+
+/// Refresh this long before the recorded expiry, so a token does not expire in flight.
+const EXPIRY_LEEWAY: Duration = Duration::from_secs(30);
+
+/// What an app holds for the OAuth way in. Not every field is needed:
+/// - an access token alone works until SePay refuses it (then calls fail with [`Error::Unauthorized`]);
+/// - a refresh token with `client_id` and `client_secret` (and no access token) works by refreshing
+///   before the first call, and keeps working by refreshing whenever the access token expires.
+///
+/// `Debug` shows which fields are set, never a token or the client secret.
+///
+/// ```
+/// use provider_sepay::OAuthCredentials;
+/// use secrecy::SecretString;
+/// let creds = OAuthCredentials::from_refresh_token(
+///     SecretString::from("REFRESH_TOKEN"),
+///     "CLIENT_ID",
+///     SecretString::from("CLIENT_SECRET"),
+/// );
+/// assert!(!format!("{creds:?}").contains("REFRESH_TOKEN"));
+/// ```
+#[derive(Clone, Default)]
+pub struct OAuthCredentials {
+    /// The current access token (`Authorization: Bearer ...`), if the app has one.
+    pub access_token: Option<SecretString>,
+    /// The refresh token (valid a month; SePay returns a new one on every refresh).
+    pub refresh_token: Option<SecretString>,
+    /// The OAuth application's client id (sent in the refresh form body).
+    pub client_id: Option<String>,
+    /// The OAuth application's client secret (sent in the refresh form body).
+    pub client_secret: Option<SecretString>,
+    /// When `access_token` expires, if known; refreshed 30 s before. `None`: refreshed on a 401.
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+}
+
+impl OAuthCredentials {
+    /// No credentials yet; add them with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Just an access token: works until it expires, with no refresh.
+    pub fn from_access_token(access_token: SecretString) -> Self {
+        Self::new().with_access_token(access_token)
+    }
+
+    /// A refresh token and the application's client credentials: the client refreshes before its
+    /// first call and whenever the access token expires.
+    pub fn from_refresh_token(
+        refresh_token: SecretString,
+        client_id: impl Into<String>,
+        client_secret: SecretString,
+    ) -> Self {
+        Self::new()
+            .with_refresh_token(refresh_token)
+            .with_client(client_id, client_secret)
+    }
+
+    /// Sets the access token.
+    pub fn with_access_token(mut self, access_token: SecretString) -> Self {
+        self.access_token = Some(access_token);
+        self
+    }
+
+    /// Sets when the access token expires.
+    pub fn with_access_token_expires_at(mut self, expires_at: DateTime<Utc>) -> Self {
+        self.access_token_expires_at = Some(expires_at);
+        self
+    }
+
+    /// Sets the refresh token.
+    pub fn with_refresh_token(mut self, refresh_token: SecretString) -> Self {
+        self.refresh_token = Some(refresh_token);
+        self
+    }
+
+    /// Sets the OAuth application's client id and secret.
+    pub fn with_client(mut self, client_id: impl Into<String>, client_secret: SecretString) -> Self {
+        self.client_id = Some(client_id.into());
+        self.client_secret = Some(client_secret);
+        self
+    }
+}
+
+fn set<T>(v: &Option<T>) -> &'static str {
+    if v.is_some() {
+        "[set]"
+    } else {
+        "[unset]"
+    }
+}
+
+impl fmt::Debug for OAuthCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthCredentials")
+            .field("access_token", &set(&self.access_token))
+            .field("refresh_token", &set(&self.refresh_token))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &set(&self.client_secret))
+            .field("access_token_expires_at", &self.access_token_expires_at)
+            .finish()
+    }
+}
+
+/// The tokens a client holds now, from [`crate::SepayClient::oauth_tokens`], for an app to persist:
+/// SePay rotates the refresh token on every refresh, so the one the app started with stops working.
+///
+/// `Debug` shows which tokens are set, never their value.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct OAuthTokens {
+    /// The current access token.
+    pub access_token: Option<SecretString>,
+    /// The current refresh token (the latest one SePay returned).
+    pub refresh_token: Option<SecretString>,
+    /// When the access token expires, when known (from the token reply's `expires_in`).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for OAuthTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthTokens")
+            .field("access_token", &set(&self.access_token))
+            .field("refresh_token", &set(&self.refresh_token))
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// The tokens in use; `generation` goes up on every refresh, so a caller can tell whether the
+/// token it used is still the current one.
+struct TokenState {
+    access: Option<SecretString>,
+    refresh: Option<SecretString>,
+    expires_at: Option<DateTime<Utc>>,
+    generation: u64,
+}
+
+impl TokenState {
+    fn expired(&self, now: DateTime<Utc>) -> bool {
+        // Checked arithmetic: an absurd expiry from an app or a server must not panic.
+        let leeway = chrono::Duration::from_std(EXPIRY_LEEWAY).unwrap_or_default();
+        self.access.is_none()
+            || self
+                .expires_at
+                .is_some_and(|at| at.checked_sub_signed(leeway).is_none_or(|t| t <= now))
+    }
+}
+
+type TokenClient = BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// What a refresh needs besides the refresh token: the `oauth2` client (client id and secret in the
+/// form body) and an HTTP client that does not follow redirects, so the secret and the refresh token
+/// are never re-posted to wherever a redirect points.
+struct Refresher {
+    client: TokenClient,
+    http: reqwest::Client,
+}
+
+/// The OAuth way in of one client (shared by its clones).
+pub(crate) struct OAuthSession {
+    state: Mutex<TokenState>,
+    refresher: Option<Refresher>,
+    client_id: Option<String>,
+}
+
+impl fmt::Debug for OAuthSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthSession")
+            .field("client_id", &self.client_id)
+            .field("can_refresh", &self.refresher.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthSession {
+    /// Checks that `creds` can make at least one call and sets up refreshing against `token_url`
+    /// when they allow it.
+    ///
+    /// Errors ([`Error::Configuration`]): no access token and no way to get one; a refresh token
+    /// without both client id and client secret; an unusable token URL.
+    pub(crate) fn new(creds: OAuthCredentials, token_url: String, http: reqwest::Client) -> Result<Self, Error> {
+        let OAuthCredentials {
+            access_token,
+            refresh_token,
+            client_id,
+            client_secret,
+            access_token_expires_at,
+        } = creds;
+        let refresher = match (&refresh_token, &client_id, client_secret) {
+            (Some(_), Some(id), Some(secret)) => {
+                let token_url = TokenUrl::new(token_url)
+                    .map_err(|e| Error::Configuration(format!("invalid SePay token URL: {e}")))?;
+                let client = BasicClient::new(ClientId::new(id.clone()))
+                    .set_client_secret(ClientSecret::new(secret.expose_secret().to_string()))
+                    .set_auth_type(AuthType::RequestBody)
+                    .set_token_uri(token_url);
+                Some(Refresher { client, http })
+            }
+            (Some(_), _, _) => {
+                return Err(Error::Configuration(
+                    "a SePay refresh token needs the OAuth client_id and client_secret to be used".into(),
+                ))
+            }
+            (None, _, _) => None,
+        };
+        if access_token.is_none() && refresher.is_none() {
+            return Err(Error::Configuration(
+                "SePay OAuth needs an access token, or a refresh token with client_id and client_secret".into(),
+            ));
+        }
+        let state = TokenState {
+            access: access_token,
+            refresh: refresh_token,
+            expires_at: access_token_expires_at,
+            generation: 0,
+        };
+        Ok(Self {
+            state: Mutex::new(state),
+            refresher,
+            client_id,
+        })
+    }
+
+    /// True when a refresh token and client credentials are configured.
+    pub(crate) fn can_refresh(&self) -> bool {
+        self.refresher.is_some()
+    }
+
+    /// The access token to send now, and its generation; refreshes first when the token is missing
+    /// or (with the 30 s leeway) expired and refreshing is possible. Without refresh an expired token
+    /// is still sent: the expiry may be wrong, and SePay's 401 is the authoritative answer.
+    pub(crate) async fn access_token(&self) -> Result<(SecretString, u64), Error> {
+        let mut state = self.state.lock().await;
+        if let (Some(refresher), true) = (&self.refresher, state.expired(Utc::now())) {
+            refresh(refresher, &mut state).await?;
+        }
+        match &state.access {
+            Some(token) => Ok((token.clone(), state.generation)),
+            None => Err(Error::Unauthorized(ErrorContext::new("no SePay OAuth access token"))),
+        }
+    }
+
+    /// After SePay refused the token of generation `used` with a 401: refreshes, unless another
+    /// caller already did while this one waited, and returns the token to retry with.
+    pub(crate) async fn refresh_after_unauthorized(&self, used: u64) -> Result<SecretString, Error> {
+        let Some(refresher) = &self.refresher else {
+            return Err(Error::Unauthorized(ErrorContext::new(
+                "the SePay access token was refused and cannot be refreshed",
+            )));
+        };
+        let mut state = self.state.lock().await;
+        if state.generation == used {
+            refresh(refresher, &mut state).await?;
+        }
+        state
+            .access
+            .clone()
+            .ok_or_else(|| Error::Unauthorized(ErrorContext::new("no SePay OAuth access token after refresh")))
+    }
+
+    /// A copy of the current tokens.
+    pub(crate) async fn tokens(&self) -> OAuthTokens {
+        let state = self.state.lock().await;
+        OAuthTokens {
+            access_token: state.access.clone(),
+            refresh_token: state.refresh.clone(),
+            expires_at: state.expires_at,
+        }
+    }
+}
+
+/// Exchanges the refresh token for new tokens (`grant_type=refresh_token`, client credentials in the
+/// body) and stores them, keeping the rotated refresh token. The caller holds the state lock.
+async fn refresh(refresher: &Refresher, state: &mut TokenState) -> Result<(), Error> {
+    let Some(current) = &state.refresh else {
+        return Err(Error::Unauthorized(ErrorContext::new("no SePay refresh token")));
+    };
+    let refresh_token = RefreshToken::new(current.expose_secret().to_string());
+    let http = refresher.http.clone();
+    let send = move |request: HttpRequest| send_token_request(http.clone(), request);
+    let started = Utc::now();
+    let reply = refresher
+        .client
+        .exchange_refresh_token(&refresh_token)
+        .request_async(&send)
+        .await
+        .map_err(refresh_error)?;
+    state.access = Some(SecretString::from(reply.access_token().secret().clone()));
+    if let Some(rotated) = reply.refresh_token() {
+        state.refresh = Some(SecretString::from(rotated.secret().clone()));
+    }
+    // Counted from before the request, so network time only makes the expiry earlier.
+    state.expires_at = reply
+        .expires_in()
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .and_then(|d| started.checked_add_signed(d));
+    state.generation += 1;
+    tracing::debug!(target: "provider_sepay", generation = state.generation, "refreshed the SePay OAuth access token");
+    Ok(())
+}
+
+/// A token-endpoint reply the `oauth2` crate should not try to read as an OAuth error: a non-200
+/// status without a JSON `{"error": ...}` body (an HTML 502, a 429 from a proxy). Without this it
+/// would surface as a parse error, and a passing outage would look like a broken server.
+#[derive(Debug)]
+enum TokenHttpError {
+    Client(HttpClientError<reqwest::Error>),
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+        content_type: Option<String>,
+    },
+}
+
+impl fmt::Display for TokenHttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenHttpError::Client(e) => write!(f, "{e}"),
+            TokenHttpError::Status {
+                status, content_type, ..
+            } => write!(
+                f,
+                "the SePay token endpoint answered HTTP {status} ({})",
+                content_type.as_deref().unwrap_or("no content type")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TokenHttpError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TokenHttpError::Client(e) => Some(e),
+            TokenHttpError::Status { .. } => None,
+        }
+    }
+}
+
+/// Sends one token request with oauth2's reqwest 0.12 client, and sorts out replies that are not
+/// OAuth JSON (see [`TokenHttpError`]).
+async fn send_token_request(http: reqwest::Client, request: HttpRequest) -> Result<HttpResponse, TokenHttpError> {
+    let response = oauth2::AsyncHttpClient::call(&http, request)
+        .await
+        .map_err(TokenHttpError::Client)?;
+    let status = response.status().as_u16();
+    if status == 200 {
+        return Ok(response);
+    }
+    let is_oauth_error = serde_json::from_slice::<serde_json::Value>(response.body())
+        .ok()
+        .is_some_and(|v| v.get("error").is_some_and(serde_json::Value::is_string));
+    if is_oauth_error {
+        return Ok(response);
+    }
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let retry_after = header("retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    Err(TokenHttpError::Status {
+        status,
+        retry_after,
+        content_type: header("content-type"),
+    })
+}
+
+/// An `oauth2` failure as the core error. Never includes the reply body or a token: the body of a
+/// token reply holds the new tokens.
+fn refresh_error(e: RequestTokenError<TokenHttpError, BasicErrorResponse>) -> Error {
+    match e {
+        RequestTokenError::ServerResponse(reply) => {
+            let code = reply.error().as_ref().to_string();
+            let mut message = format!("SePay refused the token refresh: {code}");
+            if let Some(description) = reply.error_description() {
+                message.push_str(&format!(" ({})", description.chars().take(300).collect::<String>()));
+            }
+            let ctx = ErrorContext::new(message).with_code(code);
+            match reply.error() {
+                BasicErrorResponseType::InvalidGrant
+                | BasicErrorResponseType::InvalidClient
+                | BasicErrorResponseType::UnauthorizedClient => Error::Unauthorized(ctx),
+                BasicErrorResponseType::InvalidRequest
+                | BasicErrorResponseType::InvalidScope
+                | BasicErrorResponseType::UnsupportedGrantType => Error::InvalidRequest(ctx),
+                BasicErrorResponseType::Extension(_) => Error::Provider(ctx),
+            }
+        }
+        RequestTokenError::Request(TokenHttpError::Client(HttpClientError::Reqwest(e))) => transport_error(*e),
+        RequestTokenError::Request(TokenHttpError::Client(e)) => Error::Transport {
+            kind: TransportErrorKind::Other,
+            message: format!("SePay token request failed: {e}"),
+            source: Some(Box::new(e)),
+        },
+        RequestTokenError::Request(TokenHttpError::Status {
+            status,
+            retry_after,
+            content_type,
+        }) => {
+            let ct = content_type.as_deref().unwrap_or("no content type");
+            let ctx = ErrorContext::new(format!("the SePay token endpoint answered HTTP {status} ({ct})"))
+                .with_status(status);
+            match status {
+                401 => Error::Unauthorized(ctx),
+                403 => Error::Forbidden(ctx),
+                400 | 422 => Error::InvalidRequest(ctx),
+                429 => Error::RateLimited {
+                    retry_after,
+                    context: ctx,
+                },
+                _ => Error::Provider(ctx),
+            }
+        }
+        RequestTokenError::Parse(e, _body) => Error::decode(
+            "SePay OAuth token reply",
+            // The path and the kind of error only: serde's own message may quote a value.
+            format!("unexpected shape at `{}` ({:?} error)", e.path(), e.inner().classify()),
+        ),
+        // oauth2's own messages (wrong content type, empty body); they hold no reply data.
+        RequestTokenError::Other(message) => Error::decode("SePay OAuth token reply", message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(access: bool, expires_at: Option<DateTime<Utc>>) -> TokenState {
+        TokenState {
+            access: access.then(|| SecretString::from("a")),
+            refresh: None,
+            expires_at,
+            generation: 0,
+        }
+    }
+
+    #[test]
+    fn expiry_has_a_30_second_leeway_and_never_panics() {
+        let now = Utc::now();
+        assert!(state(false, None).expired(now), "no token: refresh");
+        assert!(!state(true, None).expired(now), "unknown expiry: wait for a 401");
+        assert!(state(true, Some(now + chrono::Duration::seconds(29))).expired(now));
+        assert!(!state(true, Some(now + chrono::Duration::seconds(31))).expired(now));
+        assert!(state(true, Some(DateTime::<Utc>::MIN_UTC)).expired(now));
+        assert!(!state(true, Some(DateTime::<Utc>::MAX_UTC)).expired(now));
+    }
+}

@@ -1,0 +1,90 @@
+//! Shared helpers for the facade's integration tests: connections pointed at a fresh sandbox.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use gateway::connection::{self, Connection};
+use gateway::finan::FinanClient;
+use gateway::sepay::{OAuthCredentials, SepayClient};
+use gateway::SecretString;
+use gateway_sandbox::Sandbox;
+
+/// The environment variables that point every connection at `sandbox`.
+pub fn sandbox_vars(sandbox: &Sandbox) -> HashMap<&'static str, String> {
+    let c = sandbox.credentials();
+    HashMap::from([
+        (connection::FINAN_BASE_URL, sandbox.finan_base_url()),
+        (connection::FINAN_CLIENT_ID, c.finan_client_id.clone()),
+        (connection::FINAN_SECRET_KEY, c.finan_secret_key.clone()),
+        (connection::SEPAY_BASE_URL, sandbox.sepay_base_url()),
+        (connection::SEPAY_API_TOKEN, c.sepay_api_token.clone()),
+        (connection::SEPAY_OAUTH_ACCESS_TOKEN, c.sepay_oauth_access_token.clone()),
+        (
+            connection::SEPAY_OAUTH_REFRESH_TOKEN,
+            c.sepay_oauth_refresh_token.clone(),
+        ),
+        (connection::SEPAY_OAUTH_CLIENT_ID, c.sepay_oauth_client_id.clone()),
+        (
+            connection::SEPAY_OAUTH_CLIENT_SECRET,
+            c.sepay_oauth_client_secret.clone(),
+        ),
+    ])
+}
+
+/// The three connections (`finan`, `sepay-token`, `sepay-oauth`) built from those variables.
+pub fn sandbox_connections(sandbox: &Sandbox) -> Vec<Connection> {
+    let vars = sandbox_vars(sandbox);
+    connection::from_vars(|name| vars.get(name).cloned())
+        .into_iter()
+        .map(|c| c.expect("sandbox connections build"))
+        .collect()
+}
+
+pub fn finan(sandbox: &Sandbox, secret: &str) -> Arc<FinanClient> {
+    Arc::new(
+        FinanClient::builder()
+            .client_id(sandbox.credentials().finan_client_id.clone())
+            .secret_key(SecretString::from(secret.to_string()))
+            .base_url(&sandbox.finan_base_url())
+            .build()
+            .unwrap(),
+    )
+}
+
+pub fn sepay_token(sandbox: &Sandbox, token: &str) -> Arc<SepayClient> {
+    Arc::new(
+        SepayClient::api_token(SecretString::from(token.to_string()))
+            .base_url(&sandbox.sepay_base_url())
+            .build()
+            .unwrap(),
+    )
+}
+
+pub fn sepay_oauth(sandbox: &Sandbox, access_token: &str) -> Arc<SepayClient> {
+    let c = sandbox.credentials();
+    let credentials = OAuthCredentials::new()
+        .with_access_token(SecretString::from(access_token.to_string()))
+        .with_refresh_token(SecretString::from(c.sepay_oauth_refresh_token.clone()))
+        .with_client(
+            c.sepay_oauth_client_id.clone(),
+            SecretString::from(c.sepay_oauth_client_secret.clone()),
+        );
+    Arc::new(
+        SepayClient::oauth(credentials)
+            .base_url(&sandbox.sepay_base_url())
+            .build()
+            .unwrap(),
+    )
+}
+
+/// An OAuth client with an access token the sandbox does not know and no way to refresh it.
+pub fn sepay_oauth_without_refresh(sandbox: &Sandbox, access_token: &str) -> Arc<SepayClient> {
+    let credentials = OAuthCredentials::new().with_access_token(SecretString::from(access_token.to_string()));
+    Arc::new(
+        SepayClient::oauth(credentials)
+            .base_url(&sandbox.sepay_base_url())
+            .build()
+            .unwrap(),
+    )
+}
