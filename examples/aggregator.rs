@@ -42,7 +42,8 @@ async fn main() -> ExitCode {
             sandbox.finan_base_url(),
             sandbox.sepay_base_url()
         );
-        built = connection::from_vars(|name| sandbox_vars(&sandbox).get(name).cloned());
+        let vars: HashMap<&str, String> = sandbox.env_vars().into_iter().collect();
+        built = connection::from_vars(|name| vars.get(name).cloned());
         _sandbox = Some(sandbox);
     }
 
@@ -75,28 +76,6 @@ async fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// The environment the aggregator would read, pointed at the in-process sandbox.
-fn sandbox_vars(sandbox: &Sandbox) -> HashMap<&'static str, String> {
-    let c = sandbox.credentials();
-    HashMap::from([
-        (connection::FINAN_BASE_URL, sandbox.finan_base_url()),
-        (connection::FINAN_CLIENT_ID, c.finan_client_id.clone()),
-        (connection::FINAN_SECRET_KEY, c.finan_secret_key.clone()),
-        (connection::SEPAY_BASE_URL, sandbox.sepay_base_url()),
-        (connection::SEPAY_API_TOKEN, c.sepay_api_token.clone()),
-        (connection::SEPAY_OAUTH_ACCESS_TOKEN, c.sepay_oauth_access_token.clone()),
-        (
-            connection::SEPAY_OAUTH_REFRESH_TOKEN,
-            c.sepay_oauth_refresh_token.clone(),
-        ),
-        (connection::SEPAY_OAUTH_CLIENT_ID, c.sepay_oauth_client_id.clone()),
-        (
-            connection::SEPAY_OAUTH_CLIENT_SECRET,
-            c.sepay_oauth_client_secret.clone(),
-        ),
-    ])
 }
 
 fn to_json(report: &AggregateReport) -> Value {

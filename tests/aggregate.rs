@@ -81,3 +81,24 @@ async fn one_failing_connection_does_not_stop_the_others() {
     assert!(report.accounts.iter().all(|a| a.connection == "sepay-token"));
     assert_eq!(report.accounts.len(), SandboxConfig::default().sepay_token_accounts);
 }
+
+#[tokio::test]
+async fn the_sandbox_exports_exactly_the_facade_variables() {
+    use gateway::connection::*;
+    let sandbox = Sandbox::start().await.unwrap();
+    let mut names: Vec<&str> = sandbox.env_vars().into_iter().map(|(name, _)| name).collect();
+    names.sort_unstable();
+    let mut expected = vec![
+        FINAN_BASE_URL,
+        FINAN_CLIENT_ID,
+        FINAN_SECRET_KEY,
+        SEPAY_BASE_URL,
+        SEPAY_API_TOKEN,
+        SEPAY_OAUTH_ACCESS_TOKEN,
+        SEPAY_OAUTH_REFRESH_TOKEN,
+        SEPAY_OAUTH_CLIENT_ID,
+        SEPAY_OAUTH_CLIENT_SECRET,
+    ];
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+}

@@ -10,31 +10,9 @@ use gateway::sepay::{OAuthCredentials, SepayClient};
 use gateway::SecretString;
 use gateway_sandbox::Sandbox;
 
-/// The environment variables that point every connection at `sandbox`.
-pub fn sandbox_vars(sandbox: &Sandbox) -> HashMap<&'static str, String> {
-    let c = sandbox.credentials();
-    HashMap::from([
-        (connection::FINAN_BASE_URL, sandbox.finan_base_url()),
-        (connection::FINAN_CLIENT_ID, c.finan_client_id.clone()),
-        (connection::FINAN_SECRET_KEY, c.finan_secret_key.clone()),
-        (connection::SEPAY_BASE_URL, sandbox.sepay_base_url()),
-        (connection::SEPAY_API_TOKEN, c.sepay_api_token.clone()),
-        (connection::SEPAY_OAUTH_ACCESS_TOKEN, c.sepay_oauth_access_token.clone()),
-        (
-            connection::SEPAY_OAUTH_REFRESH_TOKEN,
-            c.sepay_oauth_refresh_token.clone(),
-        ),
-        (connection::SEPAY_OAUTH_CLIENT_ID, c.sepay_oauth_client_id.clone()),
-        (
-            connection::SEPAY_OAUTH_CLIENT_SECRET,
-            c.sepay_oauth_client_secret.clone(),
-        ),
-    ])
-}
-
 /// The three connections (`finan`, `sepay-token`, `sepay-oauth`) built from those variables.
 pub fn sandbox_connections(sandbox: &Sandbox) -> Vec<Connection> {
-    let vars = sandbox_vars(sandbox);
+    let vars: HashMap<&str, String> = sandbox.env_vars().into_iter().collect();
     connection::from_vars(|name| vars.get(name).cloned())
         .into_iter()
         .map(|c| c.expect("sandbox connections build"))

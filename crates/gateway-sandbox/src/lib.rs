@@ -186,6 +186,25 @@ impl Sandbox {
         &self.credentials
     }
 
+    /// The environment variables that point the aggregator (and `gateway::connection::from_env`)
+    /// at this sandbox, as `(name, value)` pairs: `FINAN_BASE_URL`, `FINAN_CLIENT_ID`,
+    /// `FINAN_SECRET_KEY`, `SEPAY_BASE_URL`, `SEPAY_API_TOKEN`, `SEPAY_OAUTH_ACCESS_TOKEN`,
+    /// `SEPAY_OAUTH_REFRESH_TOKEN`, `SEPAY_OAUTH_CLIENT_ID`, `SEPAY_OAUTH_CLIENT_SECRET`.
+    pub fn env_vars(&self) -> Vec<(&'static str, String)> {
+        let c = &self.credentials;
+        vec![
+            ("FINAN_BASE_URL", self.finan_base_url()),
+            ("FINAN_CLIENT_ID", c.finan_client_id.clone()),
+            ("FINAN_SECRET_KEY", c.finan_secret_key.clone()),
+            ("SEPAY_BASE_URL", self.sepay_base_url()),
+            ("SEPAY_API_TOKEN", c.sepay_api_token.clone()),
+            ("SEPAY_OAUTH_ACCESS_TOKEN", c.sepay_oauth_access_token.clone()),
+            ("SEPAY_OAUTH_REFRESH_TOKEN", c.sepay_oauth_refresh_token.clone()),
+            ("SEPAY_OAUTH_CLIENT_ID", c.sepay_oauth_client_id.clone()),
+            ("SEPAY_OAUTH_CLIENT_SECRET", c.sepay_oauth_client_secret.clone()),
+        ]
+    }
+
     /// The Finan emulator's state and test controls (counters, clock skew).
     pub fn finan(&self) -> &finan::FinanState {
         &self.finan

@@ -17,53 +17,25 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Largest page size this client asks Finan for.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
-/// Optional filters of `GET /api/v1/master-bank-accounts`; each one set is sent as a query
-/// parameter (and so is part of the signed path). The default filter lists every master account.
+/// Optional filters of `GET /api/v1/master-bank-accounts` and `GET /api/v1/bank-accounts` (both
+/// take the same two); each one set is sent as a query parameter and so is part of the signed
+/// path. The default filter lists every account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct MasterAccountFilter {
-    /// Only the master account with this UUID (`?id=`).
+pub struct AccountFilter {
+    /// Only the account with this UUID (`?id=`).
     pub id: Option<String>,
-    /// Only the master account with this account number (`?account_number=`).
+    /// Only the account with this account number (`?account_number=`).
     pub account_number: Option<String>,
 }
 
-impl MasterAccountFilter {
-    /// No filter: every master account.
+impl AccountFilter {
+    /// No filter: every account.
     pub fn all() -> Self {
         Self::default()
     }
 
-    /// Filters by master account UUID.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
-
-    /// Filters by account number.
-    pub fn account_number(mut self, account_number: impl Into<String>) -> Self {
-        self.account_number = Some(account_number.into());
-        self
-    }
-}
-
-/// Optional filters of `GET /api/v1/bank-accounts`; each one set is sent as a query parameter.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct BankAccountFilter {
-    /// Only the bank account with this UUID (`?id=`).
-    pub id: Option<String>,
-    /// Only the bank account with this account number (`?account_number=`).
-    pub account_number: Option<String>,
-}
-
-impl BankAccountFilter {
-    /// No filter: every bank account.
-    pub fn all() -> Self {
-        Self::default()
-    }
-
-    /// Filters by bank account UUID.
+    /// Filters by account UUID.
     pub fn id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
         self
@@ -126,7 +98,7 @@ impl FinanClient {
     /// [`Error::Unauthorized`] (bad signature, clock off by more than 30 s, wrong client id),
     /// [`Error::RateLimited`], [`Error::Provider`] (5xx), [`Error::Decode`] for a reply not in the
     /// documented shape, [`Error::Transport`].
-    pub async fn list_master_accounts(&self, filter: &MasterAccountFilter) -> Result<Vec<BankAccount>> {
+    pub async fn list_master_accounts(&self, filter: &AccountFilter) -> Result<Vec<BankAccount>> {
         let query = query_of(&[
             ("id", filter.id.as_deref()),
             ("account_number", filter.account_number.as_deref()),
@@ -178,7 +150,7 @@ impl FinanClient {
         &self,
         page: u32,
         page_size: u32,
-        filter: &BankAccountFilter,
+        filter: &AccountFilter,
     ) -> Result<Page<BankAccount>> {
         if page == 0 {
             return Err(invalid("page counts from 1"));
@@ -248,7 +220,7 @@ impl BankAccountProvider for FinanClient {
     /// [`FinanClient::list_bank_accounts`].
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<BankAccount>> {
         let Some(cursor) = page.cursor else {
-            let masters = self.list_master_accounts(&MasterAccountFilter::all()).await?;
+            let masters = self.list_master_accounts(&AccountFilter::all()).await?;
             return Ok(Page::new(masters, Some(sub_cursor(1))));
         };
         let number = cursor
@@ -258,7 +230,7 @@ impl BankAccountProvider for FinanClient {
             .filter(|n| *n >= 1)
             .ok_or_else(|| invalid(format!("unknown Finan account cursor {:?}", cursor.as_str())))?;
         let size = page.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
-        let sub = self.list_bank_accounts(number, size, &BankAccountFilter::all()).await?;
+        let sub = self.list_bank_accounts(number, size, &AccountFilter::all()).await?;
         let next = sub.next.and_then(|c| c.as_str().parse::<u32>().ok()).map(sub_cursor);
         Ok(Page::new(sub.items, next))
     }
@@ -271,7 +243,7 @@ impl BankAccountProvider for FinanClient {
     async fn get_account(&self, id: &str) -> Result<BankAccount> {
         match self.get_bank_account(id).await {
             Err(Error::NotFound(first)) => {
-                let masters = self.list_master_accounts(&MasterAccountFilter::all().id(id)).await?;
+                let masters = self.list_master_accounts(&AccountFilter::all().id(id)).await?;
                 masters.into_iter().find(|a| a.id == id).ok_or_else(|| {
                     Error::NotFound(
                         ErrorContext::new(format!("no Finan bank account or master bank account has id {id:?}"))

@@ -15,7 +15,7 @@
 //! ```no_run
 //! use futures::TryStreamExt;
 //! use gateway_core::BankAccountProvider;
-//! use provider_finan::{CreateBankAccount, FinanClient, MasterAccountFilter, SecretString};
+//! use provider_finan::{CreateBankAccount, FinanClient, AccountFilter, SecretString};
 //!
 //! # async fn run() -> Result<(), gateway_core::Error> {
 //! let client = FinanClient::builder()
@@ -30,7 +30,7 @@
 //! }
 //!
 //! // A new bank account receiving into the first master account.
-//! let masters = client.list_master_accounts(&MasterAccountFilter::all()).await?;
+//! let masters = client.list_master_accounts(&AccountFilter::all()).await?;
 //! if let Some(master) = masters.first() {
 //!     let created = client.create_bank_account(&CreateBankAccount::new(&master.id, "KE TOAN")).await?;
 //!     println!("transfer to {} at {}", created.account_number, created.bank.short_name);
@@ -54,7 +54,7 @@ pub mod signing;
 mod transport;
 pub mod wire;
 
-pub use accounts::{BankAccountFilter, CreateBankAccount, CreatedBankAccount, MasterAccountFilter};
+pub use accounts::{AccountFilter, CreateBankAccount, CreatedBankAccount};
 pub use gateway_core::BankAccountProvider;
 pub use secrecy::SecretString;
 

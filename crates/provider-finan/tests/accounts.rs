@@ -6,7 +6,7 @@ mod common;
 use common::{account, client, error_body, ok, ok_page};
 use futures::{StreamExt, TryStreamExt};
 use gateway_core::{AccountKind, BankAccountProvider, Error, PageCursor, PageRequest};
-use provider_finan::{BankAccountFilter, CreateBankAccount, MasterAccountFilter};
+use provider_finan::{AccountFilter, CreateBankAccount};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
@@ -51,11 +51,11 @@ async fn master_filters_send_only_what_is_set() {
         .mount(&server)
         .await;
     let c = client(&server);
-    let all = c.list_master_accounts(&MasterAccountFilter::all()).await.unwrap();
+    let all = c.list_master_accounts(&AccountFilter::all()).await.unwrap();
     assert_eq!(all.len(), 2);
     assert!(all.iter().all(|a| a.kind == AccountKind::Master));
     let one = c
-        .list_master_accounts(&MasterAccountFilter::all().account_number("0933450210"))
+        .list_master_accounts(&AccountFilter::all().account_number("0933450210"))
         .await
         .unwrap();
     assert_eq!(one[0].id, "m2");
@@ -72,7 +72,7 @@ async fn bank_account_page_reads_meta() {
         .mount(&server)
         .await;
     let page = client(&server)
-        .list_bank_accounts(2, 50, &BankAccountFilter::all().id("660e8400"))
+        .list_bank_accounts(2, 50, &AccountFilter::all().id("660e8400"))
         .await
         .unwrap();
     assert_eq!(page.items[0].kind, AccountKind::Virtual);
@@ -91,7 +91,7 @@ async fn bad_pages_are_refused_before_sending() {
     let c = client(&server);
     for (page, size) in [(0, 50), (1, 0), (1, 101)] {
         let err = c
-            .list_bank_accounts(page, size, &BankAccountFilter::all())
+            .list_bank_accounts(page, size, &AccountFilter::all())
             .await
             .unwrap_err();
         assert!(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{account, client, error_body, fixture, ok};
 use gateway_core::{Error, TransportErrorKind};
-use provider_finan::{FinanClient, MasterAccountFilter, SecretString};
+use provider_finan::{AccountFilter, FinanClient, SecretString};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -22,7 +22,7 @@ async fn list_with(response: ResponseTemplate) -> Result<Vec<gateway_core::BankA
         .expect(1)
         .mount(&server)
         .await;
-    client(&server).list_master_accounts(&MasterAccountFilter::all()).await
+    client(&server).list_master_accounts(&AccountFilter::all()).await
 }
 
 fn json_reply(status: u16, body: serde_json::Value) -> ResponseTemplate {
@@ -252,10 +252,7 @@ async fn connection_refused_is_a_transport_error() {
         .base_url(&format!("http://{addr}/open"))
         .build()
         .unwrap();
-    let err = client
-        .list_master_accounts(&MasterAccountFilter::all())
-        .await
-        .unwrap_err();
+    let err = client.list_master_accounts(&AccountFilter::all()).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -283,10 +280,7 @@ async fn slow_reply_is_a_timeout() {
         .timeout(Duration::from_millis(200))
         .build()
         .unwrap();
-    let err = client
-        .list_master_accounts(&MasterAccountFilter::all())
-        .await
-        .unwrap_err();
+    let err = client.list_master_accounts(&AccountFilter::all()).await.unwrap_err();
     assert!(
         matches!(
             err,

@@ -4,7 +4,7 @@ mod common;
 
 use common::{client, error_body, SECRET};
 use gateway_core::Error;
-use provider_finan::{FinanClient, MasterAccountFilter, SecretString};
+use provider_finan::{AccountFilter, FinanClient, SecretString};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// True when `text` has a run of 64 hex digits (what a signature looks like).
@@ -48,7 +48,7 @@ async fn errors_contain_no_secret_or_signature() {
         .mount(&server)
         .await;
     let err = client(&server)
-        .list_master_accounts(&MasterAccountFilter::all())
+        .list_master_accounts(&AccountFilter::all())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)));
@@ -75,10 +75,7 @@ async fn transport_errors_contain_no_secret() {
         .base_url(&format!("http://{addr}/open"))
         .build()
         .unwrap();
-    let err = client
-        .list_master_accounts(&MasterAccountFilter::all())
-        .await
-        .unwrap_err();
+    let err = client.list_master_accounts(&AccountFilter::all()).await.unwrap_err();
     let mut text = format!("{err} {err:?}");
     let mut source = std::error::Error::source(&err);
     while let Some(s) = source {

@@ -4,7 +4,7 @@
 use futures::TryStreamExt;
 use gateway_core::{AccountKind, BankAccountProvider, Currency, Error};
 use gateway_sandbox::Sandbox;
-use provider_finan::{CreateBankAccount, FinanClient, MasterAccountFilter, SecretString};
+use provider_finan::{AccountFilter, CreateBankAccount, FinanClient, SecretString};
 
 fn client(sandbox: &Sandbox) -> FinanClient {
     FinanClient::builder()
@@ -49,7 +49,7 @@ async fn lists_every_account_gets_one_and_creates_one() {
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
 
     let filtered = client
-        .list_master_accounts(&MasterAccountFilter::all().id(&masters[1]))
+        .list_master_accounts(&AccountFilter::all().id(&masters[1]))
         .await
         .unwrap();
     assert_eq!(
@@ -77,14 +77,11 @@ async fn clock_skew_beyond_30_seconds_is_unauthorized() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = client(&sandbox);
     sandbox.finan().set_clock_skew_secs(31);
-    let err = client
-        .list_master_accounts(&MasterAccountFilter::all())
-        .await
-        .unwrap_err();
+    let err = client.list_master_accounts(&AccountFilter::all()).await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     assert_eq!(err.status(), Some(401));
     sandbox.finan().set_clock_skew_secs(0);
-    assert!(client.list_master_accounts(&MasterAccountFilter::all()).await.is_ok());
+    assert!(client.list_master_accounts(&AccountFilter::all()).await.is_ok());
 }
 
 #[tokio::test]
@@ -96,10 +93,7 @@ async fn wrong_secret_is_unauthorized() {
         .base_url(&sandbox.finan_base_url())
         .build()
         .unwrap();
-    let err = client
-        .list_master_accounts(&MasterAccountFilter::all())
-        .await
-        .unwrap_err();
+    let err = client.list_master_accounts(&AccountFilter::all()).await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     assert_eq!(sandbox.finan().request_count(), 1);
 }

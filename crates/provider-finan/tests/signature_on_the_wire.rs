@@ -4,7 +4,7 @@
 mod common;
 
 use common::{account, client, ok, CLIENT_ID, SECRET};
-use provider_finan::{CreateBankAccount, MasterAccountFilter};
+use provider_finan::{AccountFilter, CreateBankAccount};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use wiremock::matchers::{body_string, header, method, path, query_param};
@@ -54,7 +54,7 @@ async fn get_with_query_string_is_signed_over_path_and_query() {
         .expect(1)
         .mount(&server)
         .await;
-    let filter = MasterAccountFilter::all()
+    let filter = AccountFilter::all()
         .id("9c028f93-89f9-4cf5-a2fb-fb8fa8580fe5")
         .account_number("0933450210");
     let accounts = client(&server).list_master_accounts(&filter).await.unwrap();
@@ -108,9 +108,6 @@ async fn a_wrong_secret_does_not_match() {
         .build()
         .unwrap();
     // wiremock answers 404 with an empty body when nothing matches.
-    let err = other
-        .list_master_accounts(&MasterAccountFilter::all())
-        .await
-        .unwrap_err();
+    let err = other.list_master_accounts(&AccountFilter::all()).await.unwrap_err();
     assert!(matches!(err, gateway_core::Error::NotFound(_)), "{err:?}");
 }
