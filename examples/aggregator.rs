@@ -61,6 +61,9 @@ async fn main() -> ExitCode {
     setup_errors.append(&mut report.errors);
     report.errors = setup_errors;
 
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
     if as_json {
         println!(
             "{}",

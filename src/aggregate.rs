@@ -26,8 +26,11 @@ pub struct AggregateReport {
     pub accounts: Vec<AggregatedAccount>,
     /// Sum of the known balances, per currency.
     pub totals: MoneyTotals,
-    /// One entry per connection that failed; its accounts are left out rather than half listed.
+    /// One entry per connection whose listing failed; its accounts are left out rather than half
+    /// listed.
     pub errors: Vec<ConnectionError>,
+    /// Balances listed but left out of [`Self::totals`] (a sum that would overflow), one line each.
+    pub warnings: Vec<String>,
 }
 
 /// Lists every account of every connection, all connections concurrently, each one page after
@@ -49,13 +52,11 @@ pub async fn list_all_accounts(connections: &[Connection]) -> AggregateReport {
                 for account in accounts {
                     if let Some(balance) = &account.balance {
                         if let Err(e) = report.totals.add(balance) {
-                            report.errors.push(ConnectionError {
-                                connection: connection.name().to_string(),
-                                error: Error::InvalidRequest(crate::ErrorContext::new(format!(
-                                    "balance of account {} not added to the totals: {e}",
-                                    account.id
-                                ))),
-                            });
+                            report.warnings.push(format!(
+                                "{}: balance {balance} of account {} left out of the totals: {e}",
+                                connection.name(),
+                                account.id
+                            ));
                         }
                     }
                     report.accounts.push(AggregatedAccount {

@@ -30,7 +30,7 @@ pub use account::{AccountKind, AccountStatus, BankAccount};
 pub use bank::Bank;
 pub use error::{Error, ErrorContext, Result, TransportErrorKind};
 pub use money::{Currency, Money, MoneyError, MoneyTotals};
-pub use page::{Page, PageCursor, PageRequest};
+pub use page::{paginate, Page, PageCursor, PageRequest, MAX_EMPTY_PAGES};
 pub use payment::{
     CreatePayment, Customer, LineItem, PayerAction, PaymentFilter, PaymentMethod, PaymentRequest, PaymentStatus,
     RedirectUrls,

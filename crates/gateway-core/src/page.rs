@@ -100,11 +100,18 @@ impl<T> Page<T> {
     }
 }
 
+/// How many empty pages in a row [`paginate`] follows before it calls the listing stuck. An empty
+/// page can be legitimate (a provider whose first page lists master accounts when there are none),
+/// but not many of them in a row.
+pub const MAX_EMPTY_PAGES: u32 = 3;
+
 /// Every item of every page, fetched one page after another with `fetch`, starting at `first`.
 ///
 /// The stream ends after the page with no `next` cursor, or with one [`Error`] item: the first
-/// error `fetch` returns, or an [`Error::Provider`] when a page's `next` cursor repeats one
-/// already seen (a provider bug that would otherwise loop forever).
+/// error `fetch` returns, or an [`Error::Provider`] when the listing stops making progress (a
+/// provider bug that would otherwise loop forever): a page's `next` cursor repeats one already
+/// seen, or more than [`MAX_EMPTY_PAGES`] pages in a row are empty yet point to a next page (a
+/// `total_pages` that keeps growing).
 pub fn paginate<'a, T, F, Fut>(first: PageRequest, fetch: F) -> BoxStream<'a, Result<T, Error>>
 where
     T: Send + 'a,
@@ -114,6 +121,7 @@ where
     struct State<F> {
         next: Option<PageRequest>,
         seen: HashSet<PageCursor>,
+        empty_in_a_row: u32,
         fetch: F,
     }
     let mut seen = HashSet::new();
@@ -123,6 +131,7 @@ where
     let state = State {
         next: Some(first),
         seen,
+        empty_in_a_row: 0,
         fetch,
     };
     stream::unfold(state, |mut state| async move {
@@ -132,9 +141,19 @@ where
             Ok(page) => page,
             Err(e) => return Some((vec![Err(e)], state)),
         };
+        state.empty_in_a_row = if page.items.is_empty() {
+            state.empty_in_a_row + 1
+        } else {
+            0
+        };
         let mut items: Vec<Result<T, Error>> = page.items.into_iter().map(Ok).collect();
         if let Some(cursor) = page.next {
-            if state.seen.insert(cursor.clone()) {
+            if state.empty_in_a_row > MAX_EMPTY_PAGES {
+                items.push(Err(Error::Provider(ErrorContext::new(format!(
+                    "pagination did not advance: {} empty pages in a row, next cursor {cursor}",
+                    state.empty_in_a_row
+                )))));
+            } else if state.seen.insert(cursor.clone()) {
                 state.next = Some(PageRequest {
                     cursor: Some(cursor),
                     limit,
@@ -177,6 +196,31 @@ mod tests {
         let out: Vec<_> = s.collect().await;
         assert_eq!(out.len(), 3, "two pages of one item, then the loop error");
         assert!(matches!(out[2], Err(Error::Provider(ref c)) if c.message.contains("did not advance")));
+    }
+
+    #[tokio::test]
+    async fn stops_after_too_many_empty_pages_in_a_row() {
+        // A server whose total_pages keeps growing: every page empty, every cursor new.
+        let s = paginate(PageRequest::first(), |req| async move {
+            let n: u32 = req.cursor.map_or(0, |c| c.as_str().parse().unwrap());
+            Ok(Page::<u8>::new(Vec::new(), Some(PageCursor::new((n + 1).to_string()))))
+        });
+        let out: Vec<_> = s.collect().await;
+        assert_eq!(out.len(), 1);
+        assert!(matches!(out[0], Err(Error::Provider(ref c)) if c.message.contains("empty pages in a row")));
+    }
+
+    #[tokio::test]
+    async fn a_few_empty_pages_are_followed() {
+        // Pages 0..=2 empty (e.g. no master accounts), page 3 has the items.
+        let s = paginate(PageRequest::first(), |req| async move {
+            let n: u32 = req.cursor.map_or(0, |c| c.as_str().parse().unwrap());
+            let items = if n == MAX_EMPTY_PAGES { vec![7u8] } else { Vec::new() };
+            let next = (n < MAX_EMPTY_PAGES).then(|| PageCursor::new((n + 1).to_string()));
+            Ok(Page::new(items, next))
+        });
+        let all: Vec<u8> = s.try_collect().await.unwrap();
+        assert_eq!(all, vec![7]);
     }
 
     #[tokio::test]

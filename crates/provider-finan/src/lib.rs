@@ -50,6 +50,7 @@ use url::Url;
 
 pub mod accounts;
 pub mod mapping;
+pub mod payment_wire;
 pub mod signing;
 mod transport;
 pub mod wire;

@@ -161,3 +161,234 @@ fn lenient_numbers_stay_exact() {
         Some(Money::from_minor_units(9_007_199_254_740_993, Currency::VND))
     );
 }
+
+// Payment Gateway (seed 002): every JSON example parses into `payment_wire`.
+
+use provider_finan::payment_wire::{self, PaymentMethod, PaymentStatus};
+
+#[test]
+fn payment_create_request_round_trips_to_the_seed_body() {
+    let text = fixture("payment_create_request.json");
+    let seed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let parsed: payment_wire::CreatePaymentRequest = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed.payment_method, PaymentMethod::BankTransfer);
+    assert_eq!(parsed.amount, 6_000_000);
+    assert_eq!(parsed.items.len(), 1);
+    assert_eq!(
+        (parsed.items[0].price, parsed.items[0].quantity, parsed.items[0].amount),
+        (3_000_000, 2, 6_000_000)
+    );
+    assert_eq!(serde_json::to_value(&parsed).unwrap(), seed);
+
+    // Built field by field, it serializes to the same JSON, in the Go sample's field order.
+    let mut merchant = payment_wire::Merchant::new("Finan pte");
+    merchant.phone = Some("02833223243".into());
+    merchant.address = Some("195/10A, Dien Bien Phu, P15, Binh Thanh".into());
+    merchant.email = seed["merchant"]["email"].as_str().map(str::to_string);
+    let mut customer = payment_wire::Customer::new("Nguyen Van A");
+    customer.phone = Some("0933450210".into());
+    customer.address = Some("15, Le Duan, q3, Quan 1".into());
+    customer.email = seed["customer"]["email"].as_str().map(str::to_string);
+    let mut ours = payment_wire::CreatePaymentRequest::new(
+        PaymentMethod::BankTransfer,
+        6_000_000,
+        "54fgi4537-0cb5-4992-ad0e-76d26ba4ddc3",
+    );
+    ours.merchant = Some(merchant);
+    ours.items = vec![payment_wire::Item::new(
+        "So Ban Hang Pro 3 Nam",
+        3_000_000,
+        2,
+        6_000_000,
+    )];
+    ours.customer = Some(customer);
+    ours.account_id = Some("54957437-0cb5-4992-ad0e-76d26ba4ddc3".into());
+    ours.description = Some("thanh toan don hang".into());
+    ours.reference_type = Some("invoice".into());
+    ours.success_redirect_url = Some("https://your-site.com/success".into());
+    ours.failure_redirect_url = Some("https://your-site.com/failure".into());
+    assert_eq!(ours, parsed);
+    assert_eq!(serde_json::to_value(&ours).unwrap(), seed);
+    let body = serde_json::to_string(&ours).unwrap();
+    let positions: Vec<usize> = [
+        "\"merchant\"",
+        "\"items\"",
+        "\"customer\"",
+        "\"payment_method\"",
+        "\"account_id\"",
+        "\"amount\":6000000,\"description\"",
+        "\"reference_id\"",
+        "\"reference_type\"",
+        "\"success_redirect_url\"",
+        "\"failure_redirect_url\"",
+    ]
+    .iter()
+    .map(|key| body.find(key).unwrap_or_else(|| panic!("{key} in {body}")))
+    .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{body}");
+}
+
+#[test]
+fn payment_create_request_for_an_invoice_leaves_out_absent_fields() {
+    let mut ours = payment_wire::CreatePaymentRequest::new(PaymentMethod::BankTransfer, 500_000, "INV-001");
+    ours.reference_type = Some("invoice".into());
+    assert_eq!(
+        serde_json::to_string(&ours).unwrap(),
+        r#"{"payment_method":"bank_transfer","amount":500000,"reference_id":"INV-001","reference_type":"invoice"}"#
+    );
+}
+
+#[test]
+fn payment_create_response() {
+    let env = envelope("payment_create_response.json");
+    assert_eq!(env.code, 102001);
+    assert_eq!(env.request_id.as_deref(), Some("d0a463bc089ea27859e2ebb5d33857c3"));
+    let created: payment_wire::CreatedPayment = data(&env);
+    assert_eq!(created.payment_request_id, "3fde043e-c3d6-40e8-9031-6eadfa02d2a2");
+    assert_eq!(created.payment_request_code.as_deref(), Some("PRJXH9KU"));
+    assert_eq!(created.payment_url.as_deref(), Some(""));
+    let detail = created.bank_transfer_detail.expect("bank_transfer_detail");
+    assert_eq!(detail.qr_code, "00020101021238570010A000000727...");
+    assert_eq!(detail.bank_name, "MB");
+    assert_eq!(detail.account_name, "TRAN TU THIEN");
+    assert_eq!(detail.account_number, "0933450210");
+    assert_eq!(detail.remark, "TTVD7ZZS");
+}
+
+#[test]
+fn payment_error_body_parses_through_the_envelope() {
+    let env = envelope("payment_error.json");
+    assert_eq!(env.code, 104000);
+    assert_eq!(env.request_id.as_deref(), Some("abc123..."));
+    let message = env.message.expect("message");
+    assert_eq!(message.error.as_deref(), Some("amount is required"));
+    assert!(message.content.is_some());
+    assert!(env.data.is_none());
+}
+
+#[test]
+fn payment_list_response() {
+    let env = envelope("payment_list_response.json");
+    assert_eq!(env.code, 102000);
+    assert!(env.meta.is_none());
+    let list: Vec<payment_wire::PaymentRequest> = data(&env);
+    assert_eq!(list.len(), 1);
+    let item = &list[0];
+    assert_eq!(item.payment_request_id, "PR-550e8400-e29b-41d4-a716-446655440000");
+    assert_eq!(item.status, PaymentStatus::Paid);
+    assert_eq!(item.payment_method, PaymentMethod::BankTransfer);
+    assert_eq!((item.amount, item.paid_amount), (6_000_000, 6_000_000));
+    assert_eq!(item.description.as_deref(), Some("thanh toan don hang"));
+    assert_eq!(item.reference_type.as_deref(), Some("invoice"));
+    assert_eq!(item.reference_id.as_deref(), Some("INV-001"));
+    assert_eq!(item.payments.len(), 1);
+    let payment = &item.payments[0];
+    assert_eq!(payment.id, "PAY-001");
+    assert_eq!(payment.amount, 6_000_000);
+    assert_eq!(payment.method, PaymentMethod::BankTransfer);
+    assert_eq!(payment.created_at.as_deref(), Some("2024-01-20T14:30:00Z"));
+    let merchant = item.merchant.as_ref().expect("merchant");
+    assert_eq!(merchant.name.as_deref(), Some("Finan pte"));
+    assert!(merchant.email.is_some());
+    assert_eq!((merchant.phone.as_ref(), merchant.address.as_ref()), (None, None));
+    let customer = item.customer.as_ref().expect("customer");
+    assert_eq!(customer.name, "Nguyen Van A");
+    assert!(customer.email.is_some());
+}
+
+#[test]
+fn payment_webhook() {
+    let webhook: payment_wire::PaymentWebhook = serde_json::from_str(&fixture("payment_webhook.json")).unwrap();
+    assert_eq!(webhook.id, "PAY-001");
+    assert_eq!(webhook.reference_id.as_deref(), Some("DH970422"));
+    assert_eq!(webhook.reference_type, None);
+    assert_eq!(webhook.payment_method, PaymentMethod::BankTransfer);
+    assert_eq!(
+        webhook.payment_request_id.as_deref(),
+        Some("PR-550e8400-e29b-41d4-a716-446655440000")
+    );
+    assert_eq!(webhook.amount, 6_000_000);
+    assert_eq!(webhook.created_at, "2024-01-20T14:30:00Z");
+    assert!(DateTime::parse_from_rfc3339(&webhook.created_at).is_ok());
+}
+
+#[test]
+fn webhook_reply() {
+    let text = fixture("webhook_reply.json");
+    let reply: payment_wire::WebhookReply = serde_json::from_str(&text).unwrap();
+    assert_eq!(reply.status, "success");
+    assert_eq!(reply.message.as_deref(), Some("Payment processed successfully"));
+    assert_eq!(reply.timestamp.as_deref(), Some("2024-01-20T14:30:05Z"));
+    assert_eq!(
+        serde_json::to_value(&reply).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    );
+    // The Go handler's minimal answer.
+    assert_eq!(
+        serde_json::to_string(&payment_wire::WebhookReply::success()).unwrap(),
+        r#"{"status":"success"}"#
+    );
+}
+
+#[test]
+fn payment_unknown_status_method_and_fields_are_kept_or_ignored() {
+    let json = r#"{"payment_request_id":"PR-1","paid_amount":"0","status":"refunded",
+        "payment_method":"ewallet_zalopay","amount":6000000,"reference_id":"R-1","payments":null,
+        "brand_new_field":{"x":1}}"#;
+    let item: payment_wire::PaymentRequest = serde_json::from_str(json).unwrap();
+    assert_eq!(item.status, PaymentStatus::Other("refunded".into()));
+    assert_eq!(item.status.as_str(), "refunded");
+    assert_eq!(item.payment_method, PaymentMethod::Other("ewallet_zalopay".into()));
+    assert_eq!(item.paid_amount, 0, "a digit string is read exactly");
+    assert!(item.payments.is_empty());
+    for (text, status) in [
+        ("unpaid", PaymentStatus::Unpaid),
+        ("partial_paid", PaymentStatus::PartialPaid),
+        ("paid", PaymentStatus::Paid),
+        ("extra_paid", PaymentStatus::ExtraPaid),
+    ] {
+        assert_eq!(PaymentStatus::from(text), status);
+        assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{text}\""));
+    }
+    for (text, method) in [
+        ("bank_transfer", PaymentMethod::BankTransfer),
+        ("card", PaymentMethod::Card),
+        ("ewallet_momo", PaymentMethod::EwalletMomo),
+    ] {
+        assert_eq!(PaymentMethod::from(text), method);
+        assert_eq!(serde_json::to_string(&method).unwrap(), format!("\"{text}\""));
+    }
+    let webhook: payment_wire::PaymentWebhook = serde_json::from_str(
+        r#"{"id":"PAY-2","payment_method":"card","amount":1,"created_at":"2024-01-20T14:30:00Z","extra":true}"#,
+    )
+    .unwrap();
+    assert_eq!(webhook.payment_request_id, None);
+    assert_eq!(webhook.payment_method, PaymentMethod::Card);
+}
+
+#[test]
+fn payment_non_integer_amounts_are_typed_errors() {
+    let webhook = |amount: &str| {
+        serde_json::from_str::<payment_wire::PaymentWebhook>(&format!(
+            r#"{{"id":"PAY-1","payment_method":"card","amount":{amount},"created_at":"2024-01-20T14:30:00Z"}}"#
+        ))
+    };
+    for amount in ["1.5", "\"1.5\"", "\"12abc\"", "null", "{}", "99999999999999999999"] {
+        let err = webhook(amount).expect_err(amount);
+        assert!(err.is_data() || err.is_syntax(), "{amount}: {err}");
+        assert!(
+            err.to_string().contains("amount") || err.to_string().contains("integer"),
+            "{amount}: {err}"
+        );
+    }
+    let list_item = r#"{"payment_request_id":"PR-1","paid_amount":1.5,"status":"paid",
+        "payment_method":"bank_transfer","amount":6000000}"#;
+    let err = serde_json::from_str::<payment_wire::PaymentRequest>(list_item).unwrap_err();
+    assert!(err.is_data(), "{err}");
+    // A missing required field is an error too, not a default.
+    let err = serde_json::from_str::<payment_wire::PaymentWebhook>(
+        r#"{"id":"PAY-1","payment_method":"card","created_at":"2024-01-20T14:30:00Z"}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("missing field `amount`"), "{err}");
+}

@@ -97,20 +97,3 @@ async fn wrong_secret_is_unauthorized() {
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     assert_eq!(sandbox.finan().request_count(), 1);
 }
-
-#[tokio::test]
-async fn passes_the_core_conformance_suite() {
-    let sandbox = Sandbox::start().await.unwrap();
-    let good = client(&sandbox);
-    let bad = FinanClient::builder()
-        .client_id(sandbox.credentials().finan_client_id.clone())
-        .secret_key(SecretString::from("not-the-secret"))
-        .base_url(&sandbox.finan_base_url())
-        .build()
-        .unwrap();
-    let subs = sandbox.finan().sub_account_count();
-    let report =
-        gateway_core::testing::check_bank_account_provider(&good, &bad, "00000000-0000-0000-0000-000000000000", subs)
-            .await;
-    assert_eq!(report.accounts.len(), subs + sandbox.finan().master_account_ids().len());
-}

@@ -8,10 +8,14 @@ use async_trait::async_trait;
 use gateway_core::{BankAccount, BankAccountProvider, Error, ErrorContext, Page, PageCursor, PageRequest};
 
 use crate::token_api::{numeric_id, BankAccountFilter};
+use crate::wire::UserApiAccount;
 use crate::{Auth, SepayClient};
 
 /// Page size of the API-token listing when the request gives none (SePay's own default).
 const TOKEN_DEFAULT_LIMIT: u32 = 100;
+/// The largest `limit` asked for; SePay documents 5000 as the maximum of its transaction list and
+/// no maximum for the bank account list.
+const TOKEN_MAX_LIMIT: u32 = 5000;
 /// Page size of the OAuth listing when the request gives none (seed 003's example), and its cap.
 const OAUTH_DEFAULT_LIMIT: u32 = 20;
 const OAUTH_MAX_LIMIT: u32 = 100;
@@ -22,48 +26,108 @@ fn bad_cursor(cursor: &PageCursor) -> Error {
     )))
 }
 
+/// Where an API-token listing stands, carried in its cursor as `"{after}/{seen}/{expected}"`: the
+/// largest id returned so far, how many accounts were returned, and how many the count endpoint
+/// reported before the first page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TokenListing {
+    after: u64,
+    seen: u64,
+    expected: u64,
+}
+
+impl TokenListing {
+    fn parse(cursor: &PageCursor) -> Option<Self> {
+        let mut parts = cursor.as_str().split('/').map(|p| p.parse::<u64>().ok());
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(Some(after)), Some(Some(seen)), Some(Some(expected)), None) if after < u64::MAX => {
+                Some(Self { after, seen, expected })
+            }
+            _ => None,
+        }
+    }
+
+    fn cursor(&self) -> PageCursor {
+        PageCursor::new(format!("{}/{}/{}", self.after, self.seen, self.expected))
+    }
+
+    fn incomplete(&self) -> Error {
+        Error::Provider(ErrorContext::new(format!(
+            "SePay's bank account list stopped at {} of the {} accounts its count reports; \
+             the listing is incomplete (since_id did not advance)",
+            self.seen, self.expected
+        )))
+    }
+}
+
+/// True when the server listed ids newest first (what it does without `since_id`).
+fn descending(accounts: &[UserApiAccount]) -> bool {
+    accounts.windows(2).any(|w| w[0].id > w[1].id)
+}
+
 impl SepayClient {
     /// API-token page: accounts with ids above the cursor, ascending.
+    ///
+    /// SePay documents `since_id` ("from ID 20 onwards") but not the order of a list that uses it,
+    /// nor a maximum `limit`. So the first page asks `bankaccounts/count` how many accounts there
+    /// are, and the walk ends only when that many were returned (or a page brings nothing new):
+    /// a listing that falls short is an error, never a silently partial list.
     async fn token_accounts_page(&self, request: PageRequest) -> Result<Page<BankAccount>, Error> {
-        let after: u64 = match &request.cursor {
-            None => 0,
-            Some(c) => c
-                .as_str()
-                .parse()
-                .ok()
-                .filter(|n| *n < u64::MAX)
-                .ok_or_else(|| bad_cursor(c))?,
+        let mut state = match &request.cursor {
+            None => {
+                let expected = self.count_bank_accounts(&BankAccountFilter::default()).await?;
+                TokenListing {
+                    after: 0,
+                    seen: 0,
+                    expected,
+                }
+            }
+            Some(c) => TokenListing::parse(c).ok_or_else(|| bad_cursor(c))?,
         };
-        // Seed 004 reads `since_id` as inclusive ("from ID 20 onwards"). Asking again from the largest
-        // id already returned (and dropping it below) is right whether the server includes that id
-        // or not; asking from `after + 1` would skip an id per page on a server that excludes it.
-        // The first page asks from 1, not 0: a PHP backend may read `since_id=0` as "not given" and
-        // answer with only the newest accounts.
-        let since_id = after.max(1);
-        // With the overlap of one id, a page of one could never advance.
-        let limit = request.limit.unwrap_or(TOKEN_DEFAULT_LIMIT).max(2);
-        let raw = self
-            .fetch_bank_accounts(&BankAccountFilter::default().since_id(since_id).limit(limit))
+        // With the overlap of one id (below), a page of one could never advance.
+        let limit = request.limit.unwrap_or(TOKEN_DEFAULT_LIMIT).clamp(2, TOKEN_MAX_LIMIT);
+        // Seed 004 reads `since_id` as inclusive. Asking again from the largest id already returned
+        // (and dropping it below) is right whether the server includes that id or not; asking from
+        // `after + 1` would skip an id per page on a server that excludes it. The first page asks
+        // from 1, not 0: a PHP backend may read `since_id=0` as "not given".
+        let since_id = state.after.max(1);
+        let mut asked = limit;
+        let mut raw = self
+            .fetch_bank_accounts(&BankAccountFilter::default().since_id(since_id).limit(asked))
             .await?;
-        let full = raw.len() >= limit as usize;
-        let max_id = raw.iter().map(|a| a.id).max();
-        // Defensive: a server that ignored since_id must not make us return accounts twice.
-        let mut fresh: Vec<_> = raw.into_iter().filter(|a| a.id > after).collect();
+        let remaining = state.expected.saturating_sub(state.seen);
+        if descending(&raw) && (raw.len() as u64) < remaining {
+            // The server lists newest first even with `since_id`, so walking up the ids would stop
+            // after the newest page. Ask for every account at once instead, if that is allowed.
+            if state.after != 0 || state.expected > u64::from(TOKEN_MAX_LIMIT) {
+                return Err(state.incomplete());
+            }
+            asked = state.expected as u32;
+            raw = self
+                .fetch_bank_accounts(&BankAccountFilter::default().since_id(1).limit(asked))
+                .await?;
+        }
+        let full = raw.len() >= asked as usize;
+        let max_id = raw.iter().map(|a| a.id).max().unwrap_or(state.after);
+        // A server that ignored since_id must not make us return accounts twice.
+        let mut fresh: Vec<_> = raw.into_iter().filter(|a| a.id > state.after).collect();
         fresh.sort_by_key(|a| a.id);
+        if fresh.is_empty() {
+            return if state.seen < state.expected {
+                Err(state.incomplete())
+            } else {
+                Ok(Page::new(Vec::new(), None).with_total(Some(state.seen)))
+            };
+        }
+        state.seen += fresh.len() as u64;
+        state.after = max_id;
         let items = fresh
             .into_iter()
             .map(BankAccount::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        let next = match (full, max_id) {
-            (true, Some(max)) if max > after => Some(PageCursor::new(max.to_string())),
-            (true, _) => {
-                return Err(Error::Provider(ErrorContext::new(format!(
-                    "SePay since_id did not advance: a full page after id {after} held no higher id"
-                ))))
-            }
-            (false, _) => None,
-        };
-        Ok(Page::new(items, next))
+        // Go on while the count says more, or while pages come back full (accounts added meanwhile).
+        let next = (state.seen < state.expected || full).then(|| state.cursor());
+        Ok(Page::new(items, next).with_total(Some(state.expected.max(state.seen))))
     }
 
     /// OAuth page: `"p:N"` (no cursor = page 1).
@@ -84,10 +148,11 @@ impl SepayClient {
 
 /// SePay bank accounts through the core trait.
 ///
-/// - `list_accounts`, API token: `GET /userapi/bankaccounts/list?since_id={cursor}&limit={limit}`
-///   (default 100, at least 2; the first page asks from 1); master accounts in ascending id order;
-///   the cursor is the largest id returned, and ids up to it are dropped from the next page.
-///   A full page whose ids do not pass the cursor is [`Error::Provider`] instead of a loop.
+/// - `list_accounts`, API token: first `GET /userapi/bankaccounts/count`, then
+///   `GET /userapi/bankaccounts/list?since_id={largest id so far, 1 at first}&limit={limit}` (default
+///   100, at least 2) page after page, ascending ids, until as many accounts as the count were
+///   returned. A listing that falls short of the count is [`Error::Provider`], never a partial list;
+///   a server that lists newest first is asked for every account in one request.
 /// - `list_accounts`, OAuth: `GET /api/v1/bank-accounts?page=N&limit=L` (default 20, at most 100),
 ///   then every page of `GET /api/v1/bank-accounts/{id}/sub-accounts` for each master; each master
 ///   is followed by its sub-accounts (ids `"{parent}/{sub}"`).

@@ -20,25 +20,39 @@ fn non_empty(s: Option<String>) -> Option<String> {
 
 /// The bank from SePay's four fields (nested `bank` object or flat `bank_*` fields): the table's
 /// entry when the BIN is known (so VietinBank is the same `Bank` whether SePay says `ICB` or the
-/// exchange's `CTG`), else the fields as SePay gave them.
+/// exchange's `CTG`), else the fields as SePay gave them. `None` when there is neither a BIN nor a
+/// code (blank counts as missing): a name alone does not identify a bank.
 pub(crate) fn bank(
     bin: Option<String>,
     code: Option<String>,
     short_name: Option<String>,
     full_name: Option<String>,
-) -> Bank {
+) -> Option<Bank> {
     let bin = non_empty(bin);
     if let Some(known) = bin.as_deref().and_then(Bank::from_bin) {
-        return known;
+        return Some(known);
     }
     let code = non_empty(code);
+    if bin.is_none() && code.is_none() {
+        return None;
+    }
     let short_name = non_empty(short_name);
-    Bank::new(
+    // Never an empty code: an unknown BIN without a code stands for itself.
+    let code = code
+        .or_else(|| short_name.clone())
+        .or_else(|| bin.clone())
+        .unwrap_or_default();
+    Some(Bank::new(
         bin,
-        code.clone().or_else(|| short_name.clone()).unwrap_or_default(),
-        short_name.or(code).unwrap_or_default(),
+        code.clone(),
+        short_name.unwrap_or(code),
         non_empty(full_name),
-    )
+    ))
+}
+
+/// The decode error for bank account `id` without a usable bank.
+fn no_bank(id: u64, detail: &str) -> Error {
+    Error::decode(format!("SePay bank account {id}"), format!("no bank: {detail}"))
 }
 
 /// A SePay time: `"2025-02-12 21:09:49"` (Vietnam local time) or, tolerated, an RFC 3339 time or a
@@ -85,11 +99,12 @@ impl TryFrom<UserApiAccount> for BankAccount {
 
     fn try_from(w: UserApiAccount) -> Result<Self, Error> {
         let created_at = vietnam_time(w.created_at.as_deref(), "SePay bank account created_at")?;
-        let bank = bank(w.bank_bin, w.bank_code, w.bank_short_name, w.bank_full_name);
+        let bank = bank(w.bank_bin, w.bank_code, w.bank_short_name, w.bank_full_name)
+            .ok_or_else(|| no_bank(w.id, "neither bank_bin nor bank_code"))?;
         Ok(BankAccount::new(
             w.id.to_string(),
             w.account_number,
-            w.account_holder_name.unwrap_or_default(),
+            w.account_holder_name,
             bank,
             AccountKind::Master,
         )
@@ -100,12 +115,11 @@ impl TryFrom<UserApiAccount> for BankAccount {
     }
 }
 
-/// The nested `bank` of an OAuth account, or an empty bank when SePay left it out.
-fn oauth_bank(b: Option<OAuthBank>) -> Bank {
-    match b {
-        Some(b) => bank(b.bin, b.code, b.short_name, b.full_name),
-        None => bank(None, None, None, None),
-    }
+/// The nested `bank` of OAuth account `id`; a decode error when SePay left it out or it has
+/// neither a BIN nor a code.
+fn oauth_bank(id: u64, b: Option<OAuthBank>) -> Result<Bank, Error> {
+    let b = b.ok_or_else(|| no_bank(id, "the `bank` object is missing"))?;
+    bank(b.bin, b.code, b.short_name, b.full_name).ok_or_else(|| no_bank(id, "`bank` has neither a bin nor a code"))
 }
 
 /// An OAuth bank account (`/api/v1/bank-accounts...`): a master account, id = SePay's numeric id.
@@ -114,11 +128,12 @@ impl TryFrom<OAuthAccount> for BankAccount {
 
     fn try_from(w: OAuthAccount) -> Result<Self, Error> {
         let created_at = vietnam_time(w.created_at.as_deref(), "SePay bank account created_at")?;
+        let bank = oauth_bank(w.id, w.bank)?;
         Ok(BankAccount::new(
             w.id.to_string(),
             w.account_number,
-            w.account_holder_name.unwrap_or_default(),
-            oauth_bank(w.bank),
+            w.account_holder_name,
+            bank,
             AccountKind::Master,
         )
         .with_balance(vnd(w.accumulated))
@@ -142,7 +157,7 @@ pub(crate) fn sub_account(w: OAuthSubAccount, parent_bank: &Bank) -> Result<Bank
     Ok(BankAccount::new(
         sub_account_id(w.bank_account_id, w.id),
         w.account_number,
-        w.account_holder_name.unwrap_or_default(),
+        w.account_holder_name,
         parent_bank.clone(),
         AccountKind::Virtual,
     )
@@ -222,7 +237,7 @@ mod tests {
     fn oauth_list_fixture() {
         let list: OAuthList<OAuthAccount> = serde_json::from_str(OAUTH_LIST).unwrap();
         let p = list.meta.unwrap().pagination.unwrap();
-        assert_eq!((p.total, p.per_page, p.current_page, p.last_page), (2, 20, 1, 1));
+        assert_eq!((p.total, p.last_page), (2, 1));
         let accounts: Vec<BankAccount> = list.data.into_iter().map(|a| a.try_into().unwrap()).collect();
         assert_eq!(accounts[0].id, "19");
         assert_eq!(accounts[0].label.as_deref(), Some("Cty Demo"));
@@ -277,8 +292,9 @@ mod tests {
 
     #[test]
     fn sub_account_is_active_only_when_va_active_too() {
-        let json = r#"{"id":1,"bank_account_id":2,"account_number":"X","active":true,"va_active":false}"#;
-        let s = sub_account(serde_json::from_str(json).unwrap(), &bank(None, None, None, None)).unwrap();
+        let json = r#"{"id":1,"bank_account_id":2,"account_number":"X","account_holder_name":"A","active":true,
+            "va_active":false}"#;
+        let s = sub_account(serde_json::from_str(json).unwrap(), &Bank::from_bin("970436").unwrap()).unwrap();
         assert_eq!(s.status, AccountStatus::Inactive);
     }
 
@@ -302,9 +318,41 @@ mod tests {
             Some("XyzBank".into()),
             Some("".into()),
         );
-        assert_eq!(b, Bank::new(Some("999999".into()), "XYZ", "XyzBank", None));
-        let b = bank(None, None, Some("Vietcombank".into()), None);
-        assert_eq!((b.bin, b.code.as_str()), (None, "Vietcombank"));
+        assert_eq!(b, Some(Bank::new(Some("999999".into()), "XYZ", "XyzBank", None)));
+        // An unknown BIN alone still names a bank, with a non-empty code.
+        let b = bank(Some("999999".into()), None, None, None).unwrap();
+        assert_eq!(
+            (b.bin.as_deref(), b.code.as_str(), b.short_name.as_str()),
+            (Some("999999"), "999999", "999999")
+        );
+        let b = bank(None, Some("XYZ".into()), None, None).unwrap();
+        assert_eq!((b.bin, b.code.as_str(), b.short_name.as_str()), (None, "XYZ", "XYZ"));
+    }
+
+    #[test]
+    fn no_bin_and_no_code_is_no_bank() {
+        assert_eq!(bank(None, None, Some("Vietcombank".into()), None), None);
+        assert_eq!(bank(Some(" ".into()), Some("".into()), None, None), None);
+        let token = r#"{"id":"25","account_holder_name":"A","account_number":"1","active":"1",
+            "bank_short_name":"Vietcombank","bank_bin":"","bank_code":null}"#;
+        let err = BankAccount::try_from(serde_json::from_str::<UserApiAccount>(token).unwrap()).unwrap_err();
+        assert!(
+            matches!(err, Error::Decode { ref what, ref message, .. }
+                if what == "SePay bank account 25" && message.contains("bank_bin")),
+            "{err:?}"
+        );
+        for oauth in [
+            r#"{"id":19,"account_holder_name":"A","account_number":"1","active":true}"#,
+            r#"{"id":19,"account_holder_name":"A","account_number":"1","active":true,"bank":null}"#,
+            r#"{"id":19,"account_holder_name":"A","account_number":"1","active":true,"bank":{"short_name":"VCB"}}"#,
+        ] {
+            let err = BankAccount::try_from(serde_json::from_str::<OAuthAccount>(oauth).unwrap()).unwrap_err();
+            assert!(
+                matches!(err, Error::Decode { ref what, ref message, .. }
+                    if what == "SePay bank account 19" && message.starts_with("no bank")),
+                "{oauth}: {err:?}"
+            );
+        }
     }
 
     #[test]
@@ -331,12 +379,24 @@ mod tests {
 
     #[test]
     fn bad_values_are_decode_errors() {
-        let maybe = r#"{"id":"25","account_number":"1","active":"maybe"}"#;
+        let maybe = r#"{"id":"25","account_holder_name":"A","account_number":"1","active":"maybe"}"#;
         assert!(serde_json::from_str::<UserApiAccount>(maybe).is_err());
-        let missing = r#"{"id":"25","active":"1"}"#;
+        let missing = r#"{"id":"25","account_holder_name":"A","active":"1"}"#;
         let err = serde_json::from_str::<UserApiAccount>(missing).unwrap_err();
         assert!(err.to_string().contains("account_number"), "{err}");
-        let float_amount_text = r#"{"id":"25","account_number":"1","active":"1","accumulated":"12abc"}"#;
+        let float_amount_text =
+            r#"{"id":"25","account_holder_name":"A","account_number":"1","active":"1","accumulated":"12abc"}"#;
         assert!(serde_json::from_str::<UserApiAccount>(float_amount_text).is_err());
+        // The holder name is required in both dialects and on sub-accounts.
+        let err =
+            serde_json::from_str::<UserApiAccount>(r#"{"id":"25","account_number":"1","active":"1"}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field `account_holder_name`"), "{err}");
+        let err = serde_json::from_str::<OAuthAccount>(r#"{"id":19,"account_number":"1","active":true}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field `account_holder_name`"), "{err}");
+        let err = serde_json::from_str::<OAuthSubAccount>(
+            r#"{"id":25,"bank_account_id":19,"account_number":"1","active":true}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("missing field `account_holder_name`"), "{err}");
     }
 }

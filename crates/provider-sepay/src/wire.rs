@@ -51,17 +51,13 @@ pub(crate) struct UserApiCount {
 pub(crate) struct UserApiAccount {
     #[serde(deserialize_with = "lenient::u64_lenient")]
     pub id: u64,
-    #[serde(default)]
-    pub account_holder_name: Option<String>,
+    /// Required: an account without a holder name is not in the documented shape.
+    pub account_holder_name: String,
     #[serde(deserialize_with = "lenient::string_or_number")]
     pub account_number: String,
     /// Balance in VND (`"2525493.00"`).
     #[serde(default, deserialize_with = "lenient::option_decimal")]
     pub accumulated: Option<Decimal>,
-    /// `"2023-02-16 16:16:00"`, Vietnam time; not part of the core model but kept for debugging.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub last_transaction: Option<String>,
     #[serde(default)]
     pub label: Option<String>,
     #[serde(deserialize_with = "lenient::flag")]
@@ -73,6 +69,8 @@ pub(crate) struct UserApiAccount {
     pub bank_short_name: Option<String>,
     #[serde(default)]
     pub bank_full_name: Option<String>,
+    /// With `bank_code`, what identifies the bank; an account with neither is a decode error (in
+    /// `mapping.rs`).
     #[serde(default, deserialize_with = "lenient::option_string_or_number")]
     pub bank_bin: Option<String>,
     #[serde(default)]
@@ -105,17 +103,12 @@ pub(crate) struct OAuthMeta {
     pub pagination: Option<OAuthPagination>,
 }
 
-/// `meta.pagination`: `{"total":2,"per_page":20,"current_page":1,"last_page":1}`.
+/// `meta.pagination`: `{"total":2,"per_page":20,"current_page":1,"last_page":1}`; only `total` and
+/// `last_page` are read (the page and its size are the ones asked for).
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub(crate) struct OAuthPagination {
     #[serde(default, deserialize_with = "lenient::u64_lenient")]
     pub total: u64,
-    #[serde(default, deserialize_with = "lenient::u64_lenient")]
-    #[allow(dead_code)]
-    pub per_page: u64,
-    #[serde(default, deserialize_with = "lenient::u64_lenient")]
-    #[allow(dead_code)]
-    pub current_page: u64,
     #[serde(deserialize_with = "lenient::u64_lenient")]
     pub last_page: u64,
 }
@@ -127,8 +120,8 @@ pub(crate) struct OAuthAccount {
     pub id: u64,
     #[serde(default)]
     pub label: Option<String>,
-    #[serde(default)]
-    pub account_holder_name: Option<String>,
+    /// Required: an account without a holder name is not in the documented shape.
+    pub account_holder_name: String,
     #[serde(deserialize_with = "lenient::string_or_number")]
     pub account_number: String,
     /// Balance in VND, a JSON number such as `1777283273.00`, read exactly from its text.
@@ -139,11 +132,13 @@ pub(crate) struct OAuthAccount {
     /// `"2025-02-12 21:09:49"`, Vietnam time.
     #[serde(default)]
     pub created_at: Option<String>,
+    /// Absent or `null` is a decode error in `mapping.rs` (naming the account), as is a bank with
+    /// neither a BIN nor a code.
     #[serde(default)]
     pub bank: Option<OAuthBank>,
 }
 
-/// The nested `bank` object of an OAuth account.
+/// The nested `bank` object of an OAuth account (its `icon_url` and `logo_url` are not read).
 #[derive(Debug, Deserialize)]
 pub(crate) struct OAuthBank {
     #[serde(default)]
@@ -154,15 +149,10 @@ pub(crate) struct OAuthBank {
     pub code: Option<String>,
     #[serde(default, deserialize_with = "lenient::option_string_or_number")]
     pub bin: Option<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub icon_url: Option<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub logo_url: Option<String>,
 }
 
 /// One sub-account (VA) of an OAuth bank account. It carries no bank: it is at its parent's bank.
+/// `acc_type` (`"Virtual"`) and `updated_at` are not read.
 #[derive(Debug, Deserialize)]
 pub(crate) struct OAuthSubAccount {
     #[serde(deserialize_with = "lenient::u64_lenient")]
@@ -171,14 +161,10 @@ pub(crate) struct OAuthSubAccount {
     pub bank_account_id: u64,
     #[serde(deserialize_with = "lenient::string_or_number")]
     pub account_number: String,
-    #[serde(default)]
-    pub account_holder_name: Option<String>,
+    /// Required, as on bank accounts.
+    pub account_holder_name: String,
     #[serde(default)]
     pub label: Option<String>,
-    /// `"Virtual"`.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub acc_type: Option<String>,
     #[serde(deserialize_with = "lenient::flag")]
     pub active: bool,
     /// Whether the virtual account itself is switched on; absent means "not said".
@@ -186,7 +172,4 @@ pub(crate) struct OAuthSubAccount {
     pub va_active: Option<bool>,
     #[serde(default)]
     pub created_at: Option<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub updated_at: Option<String>,
 }

@@ -523,3 +523,84 @@ async fn api_token_calls_refuse_an_oauth_client() {
     assert!(matches!(err, Error::Configuration(_)), "{err:?}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// `fixture` with `edit` applied to its parsed JSON.
+fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap();
+    edit(&mut value);
+    value.to_string()
+}
+
+#[tokio::test]
+async fn account_without_bank_is_a_decode_error_naming_the_account() {
+    let server = MockServer::start().await;
+    let body = edited_fixture("oauth_bank_account_details.json", |v| {
+        v["data"].as_object_mut().unwrap().remove("bank");
+    });
+    mount_get(&server, ACCOUNT_19, json(200, body)).await;
+    let err = oauth_client(&server, access_only())
+        .get_oauth_bank_account(19)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Decode { ref what, ref message, .. }
+            if what == "SePay bank account 19" && message.contains("`bank` object is missing")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn listed_account_whose_bank_has_no_bin_nor_code_is_a_decode_error() {
+    let server = MockServer::start().await;
+    let body = edited_fixture("oauth_bank_accounts_list.json", |v| {
+        let bank = v["data"][1]["bank"].as_object_mut().unwrap();
+        bank.remove("bin");
+        bank.insert("code".into(), serde_json::Value::Null);
+    });
+    mount_get(&server, ACCOUNTS, json(200, body)).await;
+    let err = oauth_client(&server, access_only())
+        .list_oauth_bank_accounts(1, 20)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Decode { ref what, ref message, .. }
+            if what == "SePay bank account 18" && message.contains("neither a bin nor a code")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn account_or_sub_account_without_holder_name_is_a_decode_error() {
+    let server = MockServer::start().await;
+    let body = edited_fixture("oauth_bank_account_details.json", |v| {
+        v["data"].as_object_mut().unwrap().remove("account_holder_name");
+    });
+    mount_get(&server, ACCOUNT_19, json(200, body)).await;
+    let client = oauth_client(&server, access_only());
+    let err = client.get_oauth_bank_account(19).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Decode { status: Some(200), ref message, .. }
+            if message.contains("missing field `account_holder_name`")),
+        "{err:?}"
+    );
+
+    let server = MockServer::start().await;
+    mount_get(
+        &server,
+        ACCOUNT_19,
+        json(200, fixture("oauth_bank_account_details.json")),
+    )
+    .await;
+    let subs = edited_fixture("oauth_sub_accounts_list.json", |v| {
+        v["data"][1].as_object_mut().unwrap().remove("account_holder_name");
+    });
+    mount_get(&server, SUBS_19, json(200, subs)).await;
+    let err = oauth_client(&server, access_only())
+        .list_sub_accounts(19, 1, 20)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Decode { ref message, .. } if message.contains("missing field `account_holder_name`")),
+        "{err:?}"
+    );
+}

@@ -512,6 +512,18 @@ fn list_of(ids: &[u64]) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
 }
 
+/// `bankaccounts/count` answering `n`: the provider's listing asks it before the first page.
+async fn mount_count(server: &MockServer, n: u64) {
+    let body =
+        serde_json::json!({"status": 200, "error": null, "messages": {"success": true}, "count_bankaccounts": n});
+    mount_get(
+        server,
+        "/userapi/bankaccounts/count",
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await;
+}
+
 async fn mount_since(server: &MockServer, since_id: &str, ids: &[u64]) {
     Mock::given(method("GET"))
         .and(path(LIST))
@@ -539,6 +551,7 @@ async fn ids_of(client: &SepayClient, limit: u32) -> Vec<String> {
 async fn provider_pages_up_the_ids_when_since_id_is_inclusive() {
     // Accounts 1, 2, 3, 7, 9; the server returns ids >= since_id (seed 004's reading).
     let server = MockServer::start().await;
+    mount_count(&server, 5).await;
     mount_since(&server, "1", &[1, 2]).await;
     mount_since(&server, "2", &[2, 3]).await;
     mount_since(&server, "3", &[3, 7]).await;
@@ -551,6 +564,7 @@ async fn provider_pages_up_the_ids_when_since_id_is_inclusive() {
 async fn provider_pages_up_the_ids_when_since_id_is_exclusive() {
     // Accounts 2, 3, 7, 9 on a server that returns ids > since_id: nothing is skipped either.
     let server = MockServer::start().await;
+    mount_count(&server, 4).await;
     mount_since(&server, "1", &[2, 3]).await;
     mount_since(&server, "3", &[7, 9]).await;
     mount_since(&server, "9", &[]).await;
@@ -560,6 +574,7 @@ async fn provider_pages_up_the_ids_when_since_id_is_exclusive() {
 #[tokio::test]
 async fn a_limit_of_one_still_advances() {
     let server = MockServer::start().await;
+    mount_count(&server, 2).await;
     mount_since(&server, "1", &[1, 2]).await;
     mount_since(&server, "2", &[2]).await;
     assert_eq!(
@@ -572,6 +587,7 @@ async fn a_limit_of_one_still_advances() {
 #[tokio::test]
 async fn stream_uses_since_id_and_default_limit_100() {
     let server = MockServer::start().await;
+    mount_count(&server, 3).await;
     Mock::given(method("GET"))
         .and(path(LIST))
         .and(query_param("since_id", "1"))
@@ -590,18 +606,57 @@ async fn stream_uses_since_id_and_default_limit_100() {
 
 #[tokio::test]
 async fn a_server_ignoring_since_id_is_an_error_not_a_loop() {
+    // Always the same two accounts, ascending, whatever since_id says; the count says four.
     let server = MockServer::start().await;
+    mount_count(&server, 4).await;
     mount_get(&server, LIST, list_of(&[1, 2])).await;
-    let client = token_client(&server);
-    let first = client.list_accounts(PageRequest::first().with_limit(2)).await.unwrap();
-    let err = client
-        .list_accounts(PageRequest::at(first.next.unwrap()).with_limit(2))
+    let err = token_client(&server)
+        .stream_accounts()
+        .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Provider(ref c) if c.message.contains("since_id did not advance")),
+        matches!(err, Error::Provider(ref c) if c.message.contains("stopped at 2 of the 4")),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn a_newest_first_server_is_asked_for_everything_at_once() {
+    // Accounts 1..=5 on a server that lists newest first even with since_id, `limit` at a time.
+    let server = MockServer::start().await;
+    mount_count(&server, 5).await;
+    for (limit, ids) in [("2", &[5u64, 4][..]), ("5", &[5, 4, 3, 2, 1][..])] {
+        Mock::given(method("GET"))
+            .and(path(LIST))
+            .and(query_param("limit", limit))
+            .respond_with(list_of(ids))
+            .mount(&server)
+            .await;
+    }
+    assert_eq!(ids_of(&token_client(&server), 2).await, ["1", "2", "3", "4", "5"]);
+}
+
+#[tokio::test]
+async fn a_page_shorter_than_asked_is_not_the_last_while_the_count_says_more() {
+    // The server caps pages at 2 whatever limit says; the caller asked for 500.
+    let server = MockServer::start().await;
+    mount_count(&server, 5).await;
+    for (since, ids) in [
+        ("1", &[1u64, 2][..]),
+        ("2", &[2, 3][..]),
+        ("3", &[3, 4][..]),
+        ("4", &[4, 5][..]),
+        ("5", &[5][..]),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(LIST))
+            .and(query_param("since_id", since))
+            .respond_with(list_of(ids))
+            .mount(&server)
+            .await;
+    }
+    assert_eq!(ids_of(&token_client(&server), 500).await, ["1", "2", "3", "4", "5"]);
 }
 
 #[tokio::test]
@@ -650,4 +705,51 @@ async fn oversized_chunked_body_without_length_is_refused_while_streaming() {
         matches!(err, Error::Decode { ref message, .. } if message.contains("limit")),
         "{err:?}"
     );
+}
+
+/// `fixture` with `edit` applied to its parsed JSON.
+fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap();
+    edit(&mut value);
+    value.to_string()
+}
+
+#[tokio::test]
+async fn list_item_without_account_holder_name_is_a_decode_error_naming_the_field() {
+    let server = MockServer::start().await;
+    let body = edited_fixture("userapi_bankaccounts_list.json", |v| {
+        v["bankaccounts"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("account_holder_name");
+    });
+    mount_get(&server, LIST, json(200, body)).await;
+    let err = token_client(&server)
+        .list_bank_accounts(&BankAccountFilter::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Decode { status: Some(200), ref message, .. }
+            if message.contains("missing field `account_holder_name`")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn account_without_bank_bin_or_code_is_a_decode_error_not_an_empty_bank() {
+    let server = MockServer::start().await;
+    // bank_bin gone, bank_code blank: the short and full names alone do not identify a bank.
+    let body = edited_fixture("userapi_bankaccount_details.json", |v| {
+        let account = v["bankaccount"].as_object_mut().unwrap();
+        account.remove("bank_bin");
+        account.insert("bank_code".into(), "".into());
+    });
+    mount_get(&server, "/userapi/bankaccounts/details/18", json(200, body)).await;
+    let err = token_client(&server).bank_account_details("18").await.unwrap_err();
+    assert!(
+        matches!(err, Error::Decode { ref what, ref message, .. }
+            if what == "SePay bank account 18" && message.contains("no bank")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("SePay bank account 18"), "{err}");
 }

@@ -17,6 +17,9 @@ async fn main() -> std::io::Result<()> {
     for (name, value) in sandbox.env_vars() {
         println!("  export {name}={value}");
     }
+    println!(
+        "(SePay rotates the refresh token on every refresh: after one, restart the sandbox or export the new one.)"
+    );
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

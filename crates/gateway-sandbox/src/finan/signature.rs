@@ -101,9 +101,11 @@ pub(super) fn expected_signature(secret_key: &str, method: &str, path: &str, bod
     hex::encode(hasher.finalize())
 }
 
-/// Hex is case-insensitive, so either case is accepted; anything else must match exactly.
+/// An exact match of the lowercase hex, as Finan's own verifier sample compares
+/// (`expectedSignature == receivedSignature`): a client sending upper-case hex would fail there, so
+/// it fails here too.
 pub(super) fn check_signature(given: &str, expected: &str) -> Result<(), AuthFailure> {
-    if given.eq_ignore_ascii_case(expected) {
+    if given == expected {
         Ok(())
     } else {
         Err(AuthFailure::InvalidSignature)
@@ -131,10 +133,10 @@ mod tests {
     }
 
     #[test]
-    fn either_hex_case_but_nothing_else() {
+    fn only_the_exact_lowercase_hex() {
         let sig = "6836f7e842a967b93e6227ccbb9cddc77d3cfa2a622fff14fd7e64715702a27b";
         assert!(check_signature(sig, sig).is_ok());
-        assert!(check_signature(&sig.to_uppercase(), sig).is_ok());
+        assert!(check_signature(&sig.to_uppercase(), sig).is_err());
         assert!(check_signature(&sig[1..], sig).is_err());
         assert!(check_signature(&format!("{sig} "), sig).is_err());
     }

@@ -285,7 +285,7 @@ async fn authentication_failures_are_401() {
             reason,
         );
     }
-    // Upper-case hex is the same signature.
+    // Upper-case hex is refused, as Finan's exact string compare would.
     let upper = good.to_uppercase();
     let reply = send(
         &s,
@@ -295,14 +295,14 @@ async fn authentication_failures_are_401() {
         &[("x-client-id", id), ("x-timestamp", &ts), ("x-signature", &upper)],
     )
     .await;
-    assert_success(&reply);
+    assert_error(&reply, StatusCode::UNAUTHORIZED, "Invalid signature");
     // Unknown routes are behind authentication too.
     assert_error(
         &send(&s, "GET", "/api/v1/nothing", "", &[]).await,
         StatusCode::UNAUTHORIZED,
         "Missing authentication headers",
     );
-    assert_eq!(s.finan().rejected_auth_count(), 6);
+    assert_eq!(s.finan().rejected_auth_count(), 7);
     assert_eq!(s.finan().request_count(), 7);
 }
 
