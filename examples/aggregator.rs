@@ -14,13 +14,13 @@
 //! Connections are queried concurrently; one that fails is reported and does not stop the others.
 //! The exit status is non-zero only when every connection failed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::process::ExitCode;
 
 use gateway::aggregate::{list_all_accounts, AggregateReport};
 use gateway::connection::{self, Connection, ConnectionError};
 use gateway_sandbox::Sandbox;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -81,38 +81,77 @@ async fn main() -> ExitCode {
     }
 }
 
-fn to_json(report: &AggregateReport) -> Value {
-    let accounts: Vec<Value> = report
+/// The `--json` document: `{"accounts": [...], "totals": {"VND": "..."}, "errors": [...]}`, keys in
+/// this order, amounts as decimal strings.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    accounts: Vec<JsonAccount<'a>>,
+    totals: BTreeMap<&'static str, String>,
+    errors: Vec<JsonError<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonAccount<'a> {
+    connection: &'a str,
+    provider: &'a str,
+    id: &'a str,
+    kind: &'a str,
+    bank_code: &'a str,
+    bank_bin: Option<&'a str>,
+    account_number: &'a str,
+    account_holder_name: &'a str,
+    status: &'a str,
+    balance: Option<String>,
+    currency: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    connection: &'a str,
+    kind: &'a str,
+    message: String,
+}
+
+fn to_json(report: &AggregateReport) -> JsonReport<'_> {
+    let accounts = report
         .accounts
         .iter()
         .map(|a| {
             let acc = &a.account;
-            json!({
-                "connection": a.connection,
-                "provider": a.provider,
-                "id": acc.id,
-                "kind": acc.kind.as_str(),
-                "bank_code": acc.bank.code,
-                "bank_bin": acc.bank.bin,
-                "account_number": acc.account_number,
-                "account_holder_name": acc.account_holder_name,
-                "status": acc.status.as_str(),
-                "balance": acc.balance.map(|m| m.amount_string()),
-                "currency": acc.balance.map(|m| m.currency().code()),
-            })
+            JsonAccount {
+                connection: &a.connection,
+                provider: a.provider,
+                id: &acc.id,
+                kind: acc.kind.as_str(),
+                bank_code: &acc.bank.code,
+                bank_bin: acc.bank.bin.as_deref(),
+                account_number: &acc.account_number,
+                account_holder_name: &acc.account_holder_name,
+                status: acc.status.as_str(),
+                balance: acc.balance.map(|m| m.amount_string()),
+                currency: acc.balance.map(|m| m.currency().code()),
+            }
         })
         .collect();
-    let totals: serde_json::Map<String, Value> = report
+    let totals = report
         .totals
         .iter()
-        .map(|m| (m.currency().code().to_string(), Value::String(m.amount_string())))
+        .map(|m| (m.currency().code(), m.amount_string()))
         .collect();
-    let errors: Vec<Value> = report
+    let errors = report
         .errors
         .iter()
-        .map(|e| json!({"connection": e.connection, "kind": e.error.kind(), "message": e.error.to_string()}))
+        .map(|e| JsonError {
+            connection: &e.connection,
+            kind: e.error.kind(),
+            message: e.error.to_string(),
+        })
         .collect();
-    json!({"accounts": accounts, "totals": totals, "errors": errors})
+    JsonReport {
+        accounts,
+        totals,
+        errors,
+    }
 }
 
 fn print_table(report: &AggregateReport) {
