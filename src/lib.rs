@@ -6,7 +6,10 @@
 //!
 //! - [`BankAccountProvider`]: list and get bank accounts (master and virtual), page by page or as
 //!   one stream of every account;
-//! - [`PaymentProvider`]: payment requests (declared; implementations arrive per provider);
+//! - [`PaymentProvider`]: create, get and list payment requests (Finan One so far);
+//! - [`WebhookVerifier`]: verify a provider's webhook (signature in constant time, replay window,
+//!   body size limit) and parse it into a provider-neutral [`PaymentEvent`];
+//! - [`vietqr`]: encode, decode and (feature `qr-render`) render NAPAS VietQR strings;
 //! - [`Money`] and [`Currency`]: exact decimal amounts with their ISO 4217 currency (VND has no
 //!   minor unit), never `f64`;
 //! - [`Error`]: one error type for every provider.
@@ -45,6 +48,9 @@ pub use secrecy::SecretString;
 
 /// The provider-neutral core (traits, models, money, errors), also re-exported at the crate root.
 pub use gateway_core as core;
+
+/// NAPAS VietQR strings: [`vietqr::VietQr`] (always available; images with feature `qr-render`).
+pub use gateway_vietqr as vietqr;
 
 /// Finan One Open API (feature `finan`): [`finan::FinanClient`].
 #[cfg(feature = "finan")]

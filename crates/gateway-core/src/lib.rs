@@ -10,6 +10,8 @@
 //! - [`payment`]: payment request models for [`PaymentProvider`].
 //! - [`page`]: [`PageRequest`], [`Page`] and the all-pages stream with its loop guard.
 //! - [`error`]: the one [`Error`] type every call returns.
+//! - [`webhook`]: [`WebhookVerifier`], the raw [`WebhookRequest`] it checks, the [`PaymentEvent`] it
+//!   yields and the [`WebhookError`] it fails with; [`Clock`] for the replay window.
 //! - [`lenient`]: serde helpers for providers that send numbers and flags as strings.
 //!
 //! This crate has no HTTP client and knows no provider by name.
@@ -25,6 +27,7 @@ pub mod payment;
 pub mod provider;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webhook;
 
 pub use account::{AccountKind, AccountStatus, BankAccount};
 pub use bank::Bank;
@@ -35,4 +38,7 @@ pub use payment::{
     CreatePayment, Customer, LineItem, PayerAction, PaymentFilter, PaymentMethod, PaymentRequest, PaymentStatus,
     RedirectUrls,
 };
-pub use provider::{BankAccountProvider, PaymentProvider};
+pub use provider::{BankAccountProvider, PaymentProvider, Provider};
+pub use webhook::{
+    Clock, FixedClock, PaymentEvent, PaymentReceived, SystemClock, WebhookError, WebhookRequest, WebhookVerifier,
+};

@@ -7,14 +7,19 @@ use futures::stream::BoxStream;
 use crate::page::paginate;
 use crate::{BankAccount, CreatePayment, Error, Page, PageRequest, PaymentFilter, PaymentRequest};
 
+/// Names the provider behind a client or a webhook verifier. Every capability trait
+/// ([`BankAccountProvider`], [`PaymentProvider`], [`crate::WebhookVerifier`]) builds on it, so a
+/// client that has several capabilities names itself once.
+pub trait Provider: Send + Sync {
+    /// A short, stable name of the provider (`"finan"`, `"sepay"`), for reports and logs.
+    fn provider_name(&self) -> &'static str;
+}
+
 /// Reads the bank accounts of one connection (one set of credentials at one provider).
 ///
 /// Object safe: apps hold `Arc<dyn BankAccountProvider>` and swap providers freely.
 #[async_trait]
-pub trait BankAccountProvider: Send + Sync {
-    /// A short, stable name of the provider (`"finan"`, `"sepay"`), for reports.
-    fn provider_name(&self) -> &'static str;
-
+pub trait BankAccountProvider: Provider {
     /// One page of accounts, master and virtual, each marked with its [`crate::AccountKind`].
     ///
     /// # Errors
@@ -39,10 +44,7 @@ pub trait BankAccountProvider: Send + Sync {
 
 /// Creates and reads payment requests.
 #[async_trait]
-pub trait PaymentProvider: Send + Sync {
-    /// A short, stable name of the provider (`"finan"`, `"sepay"`), for reports.
-    fn provider_name(&self) -> &'static str;
-
+pub trait PaymentProvider: Provider {
     /// Creates a payment request. Sending the same [`CreatePayment::reference_id`] twice must not
     /// create two payments at the provider.
     ///

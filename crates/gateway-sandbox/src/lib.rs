@@ -24,6 +24,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -54,6 +55,12 @@ pub struct SandboxConfig {
     pub finan_timestamp_tolerance_secs: i64,
     /// Lifetime of OAuth access tokens issued by the sandbox's token endpoint, in seconds (documented: 3600).
     pub sepay_oauth_access_token_ttl_secs: i64,
+    /// Waits before each retry of a failed Finan webhook (non-2xx reply or connection error); its
+    /// length is the number of retries. Documented: 5, 10 and 15 minutes. Tests use milliseconds.
+    pub finan_webhook_retry_delays: Vec<Duration>,
+    /// How long Finan waits for the merchant's webhook reply before recording "Timeout", which is
+    /// not retried (documented: 30 seconds).
+    pub finan_webhook_timeout: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -66,6 +73,8 @@ impl Default for SandboxConfig {
             finan_requests_per_minute: Some(100),
             finan_timestamp_tolerance_secs: 30,
             sepay_oauth_access_token_ttl_secs: 3600,
+            finan_webhook_retry_delays: [5, 10, 15].map(|m| Duration::from_secs(m * 60)).to_vec(),
+            finan_webhook_timeout: Duration::from_secs(30),
         }
     }
 }

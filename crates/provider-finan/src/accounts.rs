@@ -6,6 +6,7 @@ use gateway_core::{
     Bank, BankAccount, BankAccountProvider, Currency, Error, ErrorContext, Page, PageCursor, PageRequest, Result,
 };
 
+use crate::paging::{self, query_of};
 use crate::transport::Reply;
 use crate::{mapping, wire, FinanClient};
 
@@ -152,14 +153,7 @@ impl FinanClient {
         page_size: u32,
         filter: &AccountFilter,
     ) -> Result<Page<BankAccount>> {
-        if page == 0 {
-            return Err(invalid("page counts from 1"));
-        }
-        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
-            return Err(invalid(format!(
-                "page_size must be 1 to {MAX_PAGE_SIZE}, not {page_size}"
-            )));
-        }
+        paging::check_page(page, page_size)?;
         let (page_text, size_text) = (page.to_string(), page_size.to_string());
         let query = query_of(&[
             ("page", Some(page_text.as_str())),
@@ -173,16 +167,7 @@ impl FinanClient {
             .await?;
         let accounts: Option<Vec<wire::Account>> = reply.data()?;
         let accounts = accounts.unwrap_or_default();
-        let (next, total) = match reply.meta {
-            Some(meta) => (
-                (meta.page < meta.total_pages).then(|| meta.page + 1),
-                Some(meta.total_rows),
-            ),
-            None => (
-                (accounts.len() >= page_size as usize).then(|| u64::from(page) + 1),
-                None,
-            ),
-        };
+        let (next, total) = paging::next_and_total(reply.meta, page, page_size, accounts.len());
         let items = map_all(&reply, accounts, mapping::bank_account)?;
         Ok(Page::new(items, next.map(|n| PageCursor::new(n.to_string()))).with_total(total))
     }
@@ -203,12 +188,15 @@ impl FinanClient {
     }
 }
 
-#[async_trait]
-impl BankAccountProvider for FinanClient {
+/// Names the client "finan" for every capability it has (accounts, payment requests).
+impl gateway_core::Provider for FinanClient {
     fn provider_name(&self) -> &'static str {
         "finan"
     }
+}
 
+#[async_trait]
+impl BankAccountProvider for FinanClient {
     /// Master accounts first, then every page of bank (sub) accounts.
     ///
     /// Cursor `None` lists the master accounts (one request) and hands back cursor `"sub:1"`;
@@ -259,14 +247,6 @@ impl BankAccountProvider for FinanClient {
 
 fn sub_cursor(page: u32) -> PageCursor {
     PageCursor::new(format!("sub:{page}"))
-}
-
-/// The pairs whose value is set and not blank, in the given order.
-fn query_of<'a>(pairs: &[(&'a str, Option<&'a str>)]) -> Vec<(&'a str, &'a str)> {
-    pairs
-        .iter()
-        .filter_map(|(k, v)| v.filter(|v| !v.trim().is_empty()).map(|v| (*k, v)))
-        .collect()
 }
 
 fn map_all(

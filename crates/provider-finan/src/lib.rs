@@ -6,7 +6,12 @@
 //! - Endpoints ([`accounts`]): master bank accounts, bank accounts (list, get, create).
 //! - [`BankAccountProvider`] for [`FinanClient`]: master accounts first, then every page of bank
 //!   (virtual) accounts; balances are [`gateway_core::Money`] in VND (minor units = đồng).
+//! - [`PaymentProvider`] for [`FinanClient`] ([`payments`]): create (`POST /api/v1/payments`, checked
+//!   before sending, never twice for one reference id), get and list payment requests; Finan-only
+//!   options in [`FinanPaymentOptions`] and [`FinanPaymentFilter`]; amounts in VND (whole đồng).
 //! - [`signing::signature`]: Finan's request signature, a pure function.
+//! - [`webhook`]: [`FinanWebhookVerifier`] checks and parses Finan's payment webhook into a
+//!   [`gateway_core::PaymentEvent`]; [`FinanWebhookSigner`] signs one, for testing receivers.
 //! - [`wire`] (Finan's JSON as sent) and [`mapping`] (wire → core), for callers that need raw fields.
 //!
 //! Every call returns [`gateway_core::Error`]; no error, log line or `Debug` output contains the
@@ -50,14 +55,20 @@ use url::Url;
 
 pub mod accounts;
 pub mod mapping;
+mod paging;
+pub mod payment_mapping;
 pub mod payment_wire;
+pub mod payments;
 pub mod signing;
 mod transport;
+pub mod webhook;
 pub mod wire;
 
 pub use accounts::{AccountFilter, CreateBankAccount, CreatedBankAccount};
-pub use gateway_core::BankAccountProvider;
+pub use gateway_core::{BankAccountProvider, PaymentProvider};
+pub use payments::{FinanPaymentFilter, FinanPaymentOptions};
 pub use secrecy::SecretString;
+pub use webhook::{FinanWebhookSigner, FinanWebhookVerifier};
 
 use transport::Transport;
 

@@ -161,12 +161,15 @@ impl SepayClient {
 ///   non-numeric id is [`Error::NotFound`] without a request.
 ///
 /// An unknown cursor is [`Error::InvalidRequest`]; other errors as the client's methods.
-#[async_trait]
-impl BankAccountProvider for SepayClient {
+/// Names the client "sepay", whichever way in it was built with.
+impl gateway_core::Provider for SepayClient {
     fn provider_name(&self) -> &'static str {
         "sepay"
     }
+}
 
+#[async_trait]
+impl BankAccountProvider for SepayClient {
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<BankAccount>, Error> {
         match &self.inner.auth {
             Auth::ApiToken(_) => self.token_accounts_page(page).await,

@@ -47,6 +47,7 @@
 #![deny(missing_docs)]
 
 mod accounts;
+pub mod checkout;
 mod error;
 mod mapping;
 mod oauth;
@@ -62,6 +63,10 @@ use std::time::Duration;
 use gateway_core::Error;
 use url::Url;
 
+pub use checkout::{
+    checkout_signature, CheckoutEnvironment, CheckoutForm, CheckoutOperation, CheckoutOrder, CheckoutPaymentMethod,
+    CheckoutSigner,
+};
 pub use oauth::{OAuthCredentials, OAuthTokens};
 pub use secrecy::SecretString;
 pub use token_api::BankAccountFilter;

@@ -17,6 +17,12 @@ async fn main() -> std::io::Result<()> {
     for (name, value) in sandbox.env_vars() {
         println!("  export {name}={value}");
     }
+    let control = format!("{}/__sandbox/finan", sandbox.finan_base_url().trim_end_matches("/open"));
+    println!("Finan payer simulation (no signature needed):");
+    println!("  POST {control}/payments/<payment_request_id>/pay   {{\"amount\": 500000}}");
+    println!("  POST {control}/payments/<payment_request_id>/expire");
+    println!("  POST {control}/webhook   {{\"url\": \"http://127.0.0.1:3000/webhooks/finan\"}}");
+    println!("  GET  {control}/webhook/deliveries");
     println!(
         "(SePay rotates the refresh token on every refresh: after one, restart the sandbox or export the new one.)"
     );

@@ -13,11 +13,10 @@ use chrono::{DateTime, SecondsFormat};
 use serde_json::Value;
 
 use super::envelope::{self, ApiError};
+use super::query::Params;
 use super::store::Filter;
 use super::FinanState;
 
-const DEFAULT_PAGE_SIZE: u64 = 50;
-const MAX_PAGE_SIZE: u64 = 100;
 const MAX_ACCOUNT_NAME_CHARS: usize = 100;
 
 /// `GET /api/v1/master-bank-accounts[?id=&account_number=]`: all matches, no `meta`.
@@ -26,7 +25,7 @@ pub(super) async fn list_masters(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref())?;
-    let masters = state.store().find_masters(&params.filter());
+    let masters = state.store().find_masters(&account_filter(&params));
     Ok(envelope::ok(masters))
 }
 
@@ -36,14 +35,8 @@ pub(super) async fn list_subs(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref())?;
-    let page = params.positive("page", 1)?;
-    let page_size = params.positive("page_size", DEFAULT_PAGE_SIZE)?;
-    if page_size > MAX_PAGE_SIZE {
-        return Err(ApiError::bad_request(format!(
-            "page_size must be at most {MAX_PAGE_SIZE}"
-        )));
-    }
-    let (items, meta) = state.store().page_subs(&params.filter(), page, page_size);
+    let (page, page_size) = params.paging()?;
+    let (items, meta) = state.store().page_subs(&account_filter(&params), page, page_size);
     Ok(envelope::page(items, meta))
 }
 
@@ -106,40 +99,9 @@ fn required_string<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError
     }
 }
 
-/// Decoded query parameters. An empty value counts as absent, so `?id=&account_number=` (the
-/// seed's template) means "no filter".
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn parse(query: Option<&str>) -> Result<Self, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
-            .map_err(|_| ApiError::bad_request("Invalid query string"))?;
-        Ok(Self(pairs))
-    }
-
-    /// The first non-empty value of `name`.
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn filter(&self) -> Filter {
-        Filter {
-            id: self.get("id").map(str::to_owned),
-            account_number: self.get("account_number").map(str::to_owned),
-        }
-    }
-
-    /// A positive integer parameter, or `default` when absent.
-    fn positive(&self, name: &str, default: u64) -> Result<u64, ApiError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(text) => match text.parse::<u64>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(ApiError::bad_request(format!("{name} must be a positive integer"))),
-            },
-        }
+fn account_filter(params: &Params) -> Filter {
+    Filter {
+        id: params.get("id").map(str::to_owned),
+        account_number: params.get("account_number").map(str::to_owned),
     }
 }

@@ -1,55 +1,107 @@
-//! Emulator of the Finan One Open API's account routes (`shared/seeds/000_*`, `001_*`), served
-//! under `/open` like `https://api.finan.one/open`.
+//! Emulator of the Finan One Open API (`shared/seeds/000_*` accounts, `001_*` guide, `002_*`
+//! payment gateway), served under `/open` like `https://api.finan.one/open`, plus a payer
+//! simulation under `/__sandbox/finan` that stands in for customers, the clock and Finan's portal.
 //!
-//! **Independent oracle.** The signature check, envelopes and paging here are written from the
-//! provider documents alone and share no code with `provider-finan`: a bug common to both sides
-//! would otherwise pass every test and only fail against the real API.
+//! **Independent oracle.** The signature check, envelopes, paging, VietQR payload and webhook
+//! signing here are written from the provider documents alone and share no code with
+//! `provider-finan`: a bug common to both sides would otherwise pass every test and only fail
+//! against the real API.
 //!
 //! Request pipeline (`gate.rs`): count, check the auth headers, buffer the body (1 MiB), check
 //! `x-signature`, apply the rate limit, then route. Every answer uses the documented envelope.
+//!
+//! | route | signed | what it does |
+//! |---|---|---|
+//! | `GET /open/api/v1/master-bank-accounts` | yes | master accounts (`id`, `account_number` filters) |
+//! | `GET, POST /open/api/v1/bank-accounts` | yes | sub accounts: paged list, create |
+//! | `GET /open/api/v1/bank-accounts/{id}` | yes | one sub account |
+//! | `GET, POST /open/api/v1/payments` | yes | payment requests: paged list (`reference_type`, `reference_id`), create |
+//! | `GET /open/api/v1/payments/{id}` | yes | one payment request |
+//! | `POST /__sandbox/finan/payments/{id}/pay` | no | `{"amount": 3000000, "method"?: "card"}`: a customer pays; the webhook follows |
+//! | `POST /__sandbox/finan/payments/{id}/expire` | no | the request's 30 minutes end now |
+//! | `GET, POST /__sandbox/finan/webhook` | no | read or set `{"url": "http://127.0.0.1:PORT/path"}` (`null` removes it) |
+//! | `GET /__sandbox/finan/webhook/deliveries` | no | every webhook attempt: url, status code or error, attempt, payment |
+//!
+//! The same controls exist in-process on [`FinanState`]: [`FinanState::pay`],
+//! [`FinanState::expire`], [`FinanState::set_webhook_url`], [`FinanState::deliveries`],
+//! [`FinanState::wait_for_deliveries`], [`FinanState::payment_requests`].
+//!
+//! Control answers: `200` with the envelope; `404` unknown payment request, `409` expired request,
+//! `422` zero or negative amount or unknown method, `400` malformed body.
+//!
+//! Webhooks (`webhooks.rs`) are signed like requests (method `POST`, the receiver's path and
+//! query), re-signed on every attempt, and retried after a non-2xx reply or a connection error on
+//! [`crate::SandboxConfig::finan_webhook_retry_delays`] (documented: 5, 10, 15 minutes); a reply
+//! slower than [`crate::SandboxConfig::finan_webhook_timeout`] counts as "Timeout" and, as
+//! documented, is not retried.
 
 mod envelope;
 mod gate;
 mod handlers;
+mod payer;
+mod payment_body;
+mod payment_handlers;
+mod payment_wire;
+mod payments;
+mod query;
 mod rate_limit;
 mod seed;
 mod signature;
 mod store;
+mod vietqr;
+mod webhooks;
+
+#[cfg(test)]
+mod payment_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod webhook_tests;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::routing::get;
+use axum::routing::{get, post};
+
+pub use payments::{
+    BankTransferDetail, Item, Party, PayError, PaymentMethod, PaymentReceipt, PaymentRecord, PaymentRequest,
+    PaymentStatus,
+};
+pub use webhooks::Delivery;
 
 use rate_limit::SlidingWindow;
 use store::Store;
+use webhooks::Webhooks;
 
-/// The Finan emulator's in-memory state: seeded accounts, the credentials it accepts, and test
-/// controls (counters, clock skew). Shared by every request through an `Arc`.
+/// The Finan emulator's in-memory state: seeded accounts, payment requests, the credentials it
+/// accepts, webhook delivery, and test controls (counters, clock skew, the payer simulation).
+/// Shared by every request through an `Arc`.
 pub struct FinanState {
     client_id: String,
     secret_key: String,
     timestamp_tolerance_secs: i64,
     requests_per_minute: Option<u32>,
-    clock_skew_secs: AtomicI64,
+    /// Shared with the webhook sender, whose timestamps follow the same clock.
+    clock_skew_secs: Arc<AtomicI64>,
     requests: AtomicU64,
     rejected_auth: AtomicU64,
     rate_limited: AtomicU64,
     limiter: Option<Mutex<SlidingWindow>>,
     store: Mutex<Store>,
+    webhooks: Arc<Webhooks>,
 }
 
 impl FinanState {
     /// Builds the state with the deterministic seed data described by `config`.
     pub(crate) fn new(config: &crate::SandboxConfig, credentials: &crate::SandboxCredentials) -> Self {
+        let clock_skew_secs = Arc::new(AtomicI64::new(0));
         Self {
             client_id: credentials.finan_client_id.clone(),
             secret_key: credentials.finan_secret_key.clone(),
             timestamp_tolerance_secs: config.finan_timestamp_tolerance_secs,
             requests_per_minute: config.finan_requests_per_minute,
-            clock_skew_secs: AtomicI64::new(0),
+            webhooks: Arc::new(Webhooks::new(config, credentials, clock_skew_secs.clone())),
+            clock_skew_secs,
             requests: AtomicU64::new(0),
             rejected_auth: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
@@ -75,8 +127,9 @@ impl FinanState {
         self.rate_limited.load(Ordering::Relaxed)
     }
 
-    /// Moves the server clock used for the `x-timestamp` check: server time = now + `secs`.
-    /// Lets tests exercise the tolerance window without sleeping.
+    /// Moves the server clock: server time = now + `secs`. It drives the `x-timestamp` check,
+    /// payment request expiry (30 minutes) and webhook timestamps, so tests exercise the tolerance
+    /// window and expiry without sleeping.
     pub fn set_clock_skew_secs(&self, secs: i64) {
         self.clock_skew_secs.store(secs, Ordering::Relaxed);
     }
@@ -106,9 +159,9 @@ impl FinanState {
 impl std::fmt::Debug for FinanState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Read the store once: a guard held as a temporary across the chain would deadlock a second lock.
-        let (masters, subs) = {
+        let (masters, subs, payment_requests) = {
             let store = self.store();
-            (store.masters().len(), store.sub_count())
+            (store.masters().len(), store.sub_count(), store.payments().len())
         };
         f.debug_struct("FinanState")
             .field("client_id", &self.client_id)
@@ -121,12 +174,14 @@ impl std::fmt::Debug for FinanState {
             .field("rate_limited_count", &self.rate_limited_count())
             .field("master_accounts", &masters)
             .field("sub_accounts", &subs)
+            .field("payment_requests", &payment_requests)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
 
-/// The Finan router: account routes under `/open`, all behind [`gate::gate`]; anything else is a
-/// `404` envelope.
+/// The Finan router: API routes under `/open`, all behind [`gate::gate`]; the payer simulation
+/// under `/__sandbox/finan`, which the gate lets through; anything else is a `404` envelope.
 pub(crate) fn router(state: Arc<FinanState>) -> axum::Router {
     axum::Router::new()
         .route("/open/api/v1/master-bank-accounts", get(handlers::list_masters))
@@ -135,6 +190,18 @@ pub(crate) fn router(state: Arc<FinanState>) -> axum::Router {
             get(handlers::list_subs).post(handlers::create_sub),
         )
         .route("/open/api/v1/bank-accounts/{id}", get(handlers::get_sub))
+        .route(
+            "/open/api/v1/payments",
+            get(payment_handlers::list).post(payment_handlers::create),
+        )
+        .route("/open/api/v1/payments/{id}", get(payment_handlers::get))
+        .route("/__sandbox/finan/payments/{id}/pay", post(payer::pay))
+        .route("/__sandbox/finan/payments/{id}/expire", post(payer::expire))
+        .route(
+            "/__sandbox/finan/webhook",
+            get(payer::get_webhook).post(payer::set_webhook),
+        )
+        .route("/__sandbox/finan/webhook/deliveries", get(payer::deliveries))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate))

@@ -1,9 +1,13 @@
 //! The accounts the emulator serves: master bank accounts and the sub accounts under them (which
 //! carry their master's `bank_code`), in a stable order (seeded ones first, then creations in the order they happened).
+//! The payment requests live here too, behind the same lock, because creating one looks up the
+//! account that receives the money.
 
 use serde::Serialize;
 
 use super::envelope::Meta;
+use super::payments::Ledger;
+use super::query::paginate;
 use super::seed;
 
 /// An account as the seeds show it, for masters and sub accounts alike (exactly these fields).
@@ -65,11 +69,42 @@ impl Filter {
 pub(super) struct Store {
     masters: Vec<Account>,
     subs: Vec<Account>,
+    payments: Ledger,
 }
 
 impl Store {
     pub fn new(masters: Vec<Account>, subs: Vec<Account>) -> Self {
-        Self { masters, subs }
+        Self {
+            masters,
+            subs,
+            payments: Ledger::default(),
+        }
+    }
+
+    pub fn payments(&self) -> &Ledger {
+        &self.payments
+    }
+
+    pub fn payments_mut(&mut self) -> &mut Ledger {
+        &mut self.payments
+    }
+
+    /// A master or sub account by `account_id` (what a payment request's `account_id` may name).
+    pub fn find_account(&self, id: &str) -> Option<&Account> {
+        self.masters
+            .iter()
+            .chain(&self.subs)
+            .find(|a| a.account_id.eq_ignore_ascii_case(id))
+    }
+
+    /// Where a bank transfer goes when the request names no `account_id`: the first master account
+    /// not at Shinhan (the docs require `account_id` for Shinhan bank transfers, and the seed's
+    /// create example answers with the MB master), else the first master.
+    pub fn default_receiver(&self) -> Option<&Account> {
+        self.masters
+            .iter()
+            .find(|a| a.bank_code != "SHB")
+            .or_else(|| self.masters.first())
     }
 
     pub fn masters(&self) -> &[Account] {
@@ -94,21 +129,8 @@ impl Store {
     /// One page (1-based) of the sub accounts matching `filter`; past the end it is empty.
     pub fn page_subs(&self, filter: &Filter, page: u64, page_size: u64) -> (Vec<Account>, Meta) {
         let matching: Vec<&Account> = self.subs.iter().filter(|a| filter.matches(a)).collect();
-        let total_rows = matching.len() as u64;
-        let skip = (page - 1).saturating_mul(page_size);
-        let items = matching
-            .into_iter()
-            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-            .take(usize::try_from(page_size).unwrap_or(usize::MAX))
-            .cloned()
-            .collect();
-        let meta = Meta {
-            page,
-            page_size,
-            total_pages: total_rows.div_ceil(page_size),
-            total_rows,
-        };
-        (items, meta)
+        let (items, meta) = paginate(matching, page, page_size);
+        (items.into_iter().cloned().collect(), meta)
     }
 
     /// Creates an active, empty sub account under `master_id`; `None` when that master does not exist.

@@ -1,5 +1,6 @@
 //! End-to-end tests against a real listener, signing requests with an inline copy of the documented
-//! formula (deliberately not the module's own function).
+//! formula (deliberately not the module's own function). The helpers serve the payment and webhook
+//! tests too.
 
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
@@ -11,15 +12,15 @@ use crate::{Sandbox, SandboxConfig, SandboxCredentials};
 const OK_CONTENT: &str = "Thực thi API thành công";
 const ERROR_CONTENT: &str = "Yêu cầu không hợp lệ";
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-    raw: String,
+pub(super) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub raw: String,
 }
 
 /// Sends a signed request; `path` is what gets signed (after `/open`), `ts_offset` moves `x-timestamp`.
-async fn call(sandbox: &Sandbox, method: &str, path: &str, body: &str, ts_offset: i64) -> Reply {
+pub(super) async fn call(sandbox: &Sandbox, method: &str, path: &str, body: &str, ts_offset: i64) -> Reply {
     let creds = sandbox.credentials();
     let ts = (chrono::Utc::now().timestamp() + ts_offset).to_string();
     let message = format!("{}_{method}_{path}_{body}_{ts}", creds.finan_secret_key);
@@ -38,7 +39,7 @@ async fn call(sandbox: &Sandbox, method: &str, path: &str, body: &str, ts_offset
     .await
 }
 
-async fn send(sandbox: &Sandbox, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
+pub(super) async fn send(sandbox: &Sandbox, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
     let url = format!("{}{path}", sandbox.finan_base_url());
     let mut request = reqwest::Client::new()
         .request(method.parse().unwrap(), &url)
@@ -60,14 +61,14 @@ async fn send(sandbox: &Sandbox, method: &str, path: &str, body: &str, headers: 
     }
 }
 
-fn assert_success(reply: &Reply) {
+pub(super) fn assert_success(reply: &Reply) {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.body["code"], 102000);
     assert_eq!(reply.body["message"], json!({ "content": OK_CONTENT }));
     assert_request_id(reply);
 }
 
-fn assert_error(reply: &Reply, status: StatusCode, reason: &str) {
+pub(super) fn assert_error(reply: &Reply, status: StatusCode, reason: &str) {
     assert_eq!(reply.status, status, "{}", reply.body);
     let expected = json!({ "content": ERROR_CONTENT, "error": reason });
     assert_eq!(reply.body["message"], expected);
@@ -76,7 +77,7 @@ fn assert_error(reply: &Reply, status: StatusCode, reason: &str) {
     assert_request_id(reply);
 }
 
-fn assert_request_id(reply: &Reply) {
+pub(super) fn assert_request_id(reply: &Reply) {
     assert_eq!(reply.headers["content-type"], "application/json");
     let id = reply.body["request_id"].as_str().unwrap();
     assert_eq!(id.len(), 32);
@@ -114,7 +115,7 @@ fn seed_sub() -> Value {
     })
 }
 
-fn data_len(reply: &Reply) -> usize {
+pub(super) fn data_len(reply: &Reply) -> usize {
     reply.body["data"].as_array().unwrap().len()
 }
 
@@ -407,7 +408,7 @@ async fn not_found_answers_are_envelopes() {
     .await;
     assert_error(&unknown, StatusCode::NOT_FOUND, "Bank account not found");
     assert_error(
-        &call(&s, "GET", "/api/v1/payments", "", 0).await,
+        &call(&s, "GET", "/api/v1/payouts", "", 0).await,
         StatusCode::NOT_FOUND,
         "Route not found",
     );
