@@ -206,6 +206,89 @@ pub fn option_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<
     deserializer.deserialize_option(Opt)
 }
 
+/// Declares a provider's wire enum: known strings become variants, and the macro adds
+/// `Other(String)` for any other string, so a value the provider adds later never fails decoding.
+/// Generates the enum
+/// (with `Debug, Clone, PartialEq, Eq, Hash`), `as_str`, `From<String>`, `From<&str>`, `Display`,
+/// and serde `Serialize` / `Deserialize` as a JSON string.
+///
+/// ```
+/// gateway_core::open_enum! {
+///     /// Where an order stands.
+///     pub enum OrderStatus {
+///         /// `"CAPTURED"`.
+///         Captured = "CAPTURED",
+///     }
+/// }
+/// let s: OrderStatus = serde_json::from_str(r#""REFUNDED""#).unwrap();
+/// assert_eq!(s, OrderStatus::Other("REFUNDED".into()));
+/// assert_eq!(serde_json::to_string(&OrderStatus::Captured).unwrap(), r#""CAPTURED""#);
+/// ```
+#[macro_export]
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// Any other value, exactly as the provider sent it.
+            Other(String),
+        }
+
+        impl $name {
+            /// The text as the provider sends it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $text, )+
+                    Self::Other(text) => text,
+                }
+            }
+        }
+
+        impl ::core::convert::From<String> for $name {
+            fn from(text: String) -> Self {
+                match text.as_str() {
+                    $( $text => Self::$variant, )+
+                    _ => Self::Other(text),
+                }
+            }
+        }
+
+        impl ::core::convert::From<&str> for $name {
+            fn from(text: &str) -> Self {
+                Self::from(text.to_string())
+            }
+        }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::lenient::__serde::Serialize for $name {
+            fn serialize<S: $crate::lenient::__serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::lenient::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::lenient::__serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <String as $crate::lenient::__serde::Deserialize>::deserialize(deserializer).map(Self::from)
+            }
+        }
+    };
+}
+
+/// serde, for [`open_enum!`]'s expansion in crates that name it differently.
+#[doc(hidden)]
+pub use serde as __serde;
+
 #[cfg(test)]
 mod tests {
     use super::*;

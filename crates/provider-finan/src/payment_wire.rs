@@ -22,136 +22,36 @@
 //! fractional amount such as `1.5` is a deserialization error. Unknown fields are ignored, so Finan
 //! can add fields without breaking clients; unknown statuses and methods are kept as sent.
 
-use std::fmt;
-
 use gateway_core::lenient;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
-/// How the payer pays, as Finan spells it: `bank_transfer`, `card` or `ewallet_momo`. A value this
-/// library does not know is kept as [`PaymentMethod::Other`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PaymentMethod {
-    /// `"bank_transfer"`: a VietQR bank transfer (the reply has a `bank_transfer_detail`).
-    BankTransfer,
-    /// `"card"`: a card on Finan's hosted page (the reply has a `payment_url`).
-    Card,
-    /// `"ewallet_momo"`: MoMo e-wallet on Finan's hosted page (the reply has a `payment_url`).
-    EwalletMomo,
-    /// Any other value, exactly as sent.
-    Other(String),
-}
-
-impl PaymentMethod {
-    /// The wire text, e.g. `"bank_transfer"`.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BankTransfer => "bank_transfer",
-            Self::Card => "card",
-            Self::EwalletMomo => "ewallet_momo",
-            Self::Other(text) => text,
-        }
+gateway_core::open_enum! {
+    /// How the payer pays, as Finan spells it: `bank_transfer`, `card` or `ewallet_momo`. A value
+    /// this library does not know is kept as [`PaymentMethod::Other`].
+    #[non_exhaustive]
+    pub enum PaymentMethod {
+        /// `"bank_transfer"`: a VietQR bank transfer (the reply has a `bank_transfer_detail`).
+        BankTransfer = "bank_transfer",
+        /// `"card"`: a card on Finan's hosted page (the reply has a `payment_url`).
+        Card = "card",
+        /// `"ewallet_momo"`: MoMo e-wallet on Finan's hosted page (the reply has a `payment_url`).
+        EwalletMomo = "ewallet_momo",
     }
 }
 
-impl From<String> for PaymentMethod {
-    fn from(text: String) -> Self {
-        match text.as_str() {
-            "bank_transfer" => Self::BankTransfer,
-            "card" => Self::Card,
-            "ewallet_momo" => Self::EwalletMomo,
-            _ => Self::Other(text),
-        }
-    }
-}
-
-impl From<&str> for PaymentMethod {
-    fn from(text: &str) -> Self {
-        Self::from(text.to_string())
-    }
-}
-
-impl fmt::Display for PaymentMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for PaymentMethod {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for PaymentMethod {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
-    }
-}
-
-/// Where a payment request stands, as Finan spells it (`status` of a [`PaymentRequest`]). A value
-/// this library does not know is kept as [`PaymentStatus::Other`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PaymentStatus {
-    /// `"unpaid"`: nothing received (`paid_amount` = 0).
-    Unpaid,
-    /// `"partial_paid"`: 0 < `paid_amount` < `amount`.
-    PartialPaid,
-    /// `"paid"`: `paid_amount` = `amount`.
-    Paid,
-    /// `"extra_paid"`: `paid_amount` > `amount` (overpaid).
-    ExtraPaid,
-    /// Any other value, exactly as sent (e.g. `"refunded"`).
-    Other(String),
-}
-
-impl PaymentStatus {
-    /// The wire text, e.g. `"partial_paid"`.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unpaid => "unpaid",
-            Self::PartialPaid => "partial_paid",
-            Self::Paid => "paid",
-            Self::ExtraPaid => "extra_paid",
-            Self::Other(text) => text,
-        }
-    }
-}
-
-impl From<String> for PaymentStatus {
-    fn from(text: String) -> Self {
-        match text.as_str() {
-            "unpaid" => Self::Unpaid,
-            "partial_paid" => Self::PartialPaid,
-            "paid" => Self::Paid,
-            "extra_paid" => Self::ExtraPaid,
-            _ => Self::Other(text),
-        }
-    }
-}
-
-impl From<&str> for PaymentStatus {
-    fn from(text: &str) -> Self {
-        Self::from(text.to_string())
-    }
-}
-
-impl fmt::Display for PaymentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for PaymentStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for PaymentStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+gateway_core::open_enum! {
+    /// Where a payment request stands, as Finan spells it (`status` of a [`PaymentRequest`]). A
+    /// value this library does not know is kept as [`PaymentStatus::Other`].
+    #[non_exhaustive]
+    pub enum PaymentStatus {
+        /// `"unpaid"`: nothing received (`paid_amount` = 0).
+        Unpaid = "unpaid",
+        /// `"partial_paid"`: 0 < `paid_amount` < `amount`.
+        PartialPaid = "partial_paid",
+        /// `"paid"`: `paid_amount` = `amount`.
+        Paid = "paid",
+        /// `"extra_paid"`: `paid_amount` > `amount` (overpaid).
+        ExtraPaid = "extra_paid",
     }
 }
 
