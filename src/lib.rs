@@ -18,6 +18,10 @@
 //! OAuth 2.0). [`connection`] builds named connections from environment variables, and
 //! [`aggregate`] lists every account of several connections at once.
 //!
+//! Feature `axum` (off by default) adds `receiver`: a ready webhook receiver, an axum `Router`
+//! that verifies each provider's deliveries, deduplicates them by event id, hands the
+//! [`PaymentEvent`] to the app's handler and answers the way each provider expects.
+//!
 //! ```no_run
 //! use futures::TryStreamExt;
 //! use gateway::{BankAccountProvider, finan::FinanClient};
@@ -39,6 +43,8 @@
 
 pub mod aggregate;
 pub mod connection;
+#[cfg(feature = "axum")]
+pub mod receiver;
 
 pub use gateway_core::*;
 

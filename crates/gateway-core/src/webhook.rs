@@ -29,8 +29,13 @@
 //! event this library knows becomes [`PaymentEvent::Unknown`], never an error, so a provider adding
 //! an event type does not break the receiver.
 //!
+//! Answer an authentic delivery with the verifier's [`WebhookVerifier::acknowledgement`] (the
+//! status and body the provider documents); with the facade's `axum` feature,
+//! `gateway::receiver::WebhookReceiver` does all of this, deduplication included.
+//!
 //! There is no default secret anywhere: a verifier is always built from the app's own credentials.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Mutex;
 
@@ -388,6 +393,57 @@ pub trait WebhookVerifier: crate::Provider {
     /// window; [`WebhookError::Malformed`] when it is authentic but its body is not the
     /// documented payload. Valid JSON naming an unknown event is `Ok(PaymentEvent::Unknown)`.
     fn verify(&self, request: &WebhookRequest<'_>) -> Result<PaymentEvent, WebhookError>;
+
+    /// The reply the provider expects to an authentic delivery it should not send again: what a
+    /// receiver answers once the event was handled (or was a duplicate, or was authentic but
+    /// unreadable). Any other reply makes most providers retry.
+    ///
+    /// The default is HTTP 200 with `{"success":true}` (SePay's bank-transaction webhook asks for
+    /// 2xx with exactly that; a body the provider ignores does no harm elsewhere). Providers that
+    /// document another body override it (Finan: `{"status":"success",...}`).
+    fn acknowledgement(&self) -> Acknowledgement {
+        Acknowledgement::default()
+    }
+}
+
+/// The success reply to a webhook delivery: HTTP status, content type and body, as the provider
+/// documents it ([`WebhookVerifier::acknowledgement`]).
+///
+/// ```
+/// use gateway_core::webhook::Acknowledgement;
+///
+/// let ack = Acknowledgement::default();
+/// assert_eq!((ack.status, ack.content_type, &*ack.body), (200, "application/json", r#"{"success":true}"#));
+/// let custom = Acknowledgement::json(200, r#"{"status":"success"}"#);
+/// assert_eq!(custom.body, r#"{"status":"success"}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Acknowledgement {
+    /// The HTTP status, a 2xx code (the default: 200).
+    pub status: u16,
+    /// The `Content-Type` of [`Acknowledgement::body`] (the default: `application/json`).
+    pub content_type: &'static str,
+    /// The reply body, sent as is (never holds a secret).
+    pub body: Cow<'static, str>,
+}
+
+impl Acknowledgement {
+    /// A JSON reply: `status` with `body` as `application/json`.
+    pub fn json(status: u16, body: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            content_type: "application/json",
+            body: body.into(),
+        }
+    }
+}
+
+impl Default for Acknowledgement {
+    /// HTTP 200 with `{"success":true}` (`application/json`).
+    fn default() -> Self {
+        Self::json(200, r#"{"success":true}"#)
+    }
 }
 
 #[cfg(test)]
@@ -507,6 +563,10 @@ mod tests {
     fn verifier_is_object_safe_and_events_expose_ids() {
         let verifier: Arc<dyn WebhookVerifier> = Arc::new(AlwaysUnknown);
         let event = verifier.verify(&WebhookRequest::new("POST", "/", b"")).unwrap();
+        assert_eq!(
+            verifier.acknowledgement(),
+            Acknowledgement::json(200, r#"{"success":true}"#)
+        );
         assert_eq!(event.event_id(), None);
         assert_eq!(event.provider(), "test");
 

@@ -16,7 +16,9 @@
 //! original path (axum: `OriginalUri`), or every signature fails.
 //!
 //! Answer every authentic delivery with HTTP 200, even when your own processing fails (Finan
-//! retries after 5, 10 and 15 minutes otherwise); answer 401 to a verification failure.
+//! retries after 5, 10 and 15 minutes otherwise), with the body of
+//! [`FinanWebhookVerifier`]'s [`WebhookVerifier::acknowledgement`]; answer 401 to a verification
+//! failure.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -43,8 +45,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::DateTime;
-use gateway_core::webhook::{Clock, PaymentEvent, PaymentReceived, SystemClock, WebhookError, WebhookRequest};
+use chrono::{DateTime, SecondsFormat};
+use gateway_core::webhook::{
+    Acknowledgement, Clock, PaymentEvent, PaymentReceived, SystemClock, WebhookError, WebhookRequest,
+};
 use gateway_core::{Currency, Money, WebhookVerifier};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
@@ -222,6 +226,18 @@ impl WebhookVerifier for FinanWebhookVerifier {
         }
 
         parse_event(request.body)
+    }
+
+    /// HTTP 200 with Finan's documented reply,
+    /// `{"status":"success","message":"Payment processed successfully","timestamp":"..."}`
+    /// (the timestamp is the verifier's clock, RFC 3339 in UTC). Finan asks for 200 to every
+    /// authentic delivery, even when the merchant's own processing failed.
+    fn acknowledgement(&self) -> Acknowledgement {
+        let timestamp = self.clock.now().to_rfc3339_opts(SecondsFormat::Secs, true);
+        Acknowledgement::json(
+            200,
+            format!(r#"{{"status":"success","message":"Payment processed successfully","timestamp":"{timestamp}"}}"#),
+        )
     }
 }
 
@@ -429,5 +445,22 @@ mod tests {
         }
         let err = parse_event(br#"{"id":"PAY-1","payment_method":"card","amount":1.5,"created_at":"x"}"#).unwrap_err();
         assert!(err.is_payload_error(), "{err}");
+    }
+
+    #[test]
+    fn acknowledgement_is_finans_documented_reply() {
+        let clock = Arc::new(gateway_core::FixedClock::at_unix(1_705_761_005).unwrap());
+        let verifier = FinanWebhookVerifier::new("c", SecretString::from("s")).clock(clock);
+        let ack = verifier.acknowledgement();
+        assert_eq!((ack.status, ack.content_type), (200, "application/json"));
+        let body: Value = serde_json::from_str(&ack.body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "status": "success",
+                "message": "Payment processed successfully",
+                "timestamp": "2024-01-20T14:30:05Z"
+            })
+        );
     }
 }

@@ -16,6 +16,9 @@
 //! `f64`), the bank resolved by its BIN, creation time at UTC+07:00. Every credential is a
 //! [`SecretString`] and no `Debug` output or error message of this crate contains one.
 //!
+//! Incoming notifications are in [`webhook`]: [`SepayBankWebhookVerifier`] for the bank-transaction
+//! webhook and [`SepayIpnVerifier`] for the payment gateway IPN (both [`gateway_core::WebhookVerifier`]s).
+//!
 //! ```no_run
 //! use futures::TryStreamExt;
 //! use gateway_core::BankAccountProvider;
@@ -54,6 +57,7 @@ mod oauth;
 mod oauth_api;
 mod token_api;
 mod transport;
+pub mod webhook;
 mod wire;
 
 use std::fmt;
@@ -71,6 +75,9 @@ pub use oauth::{OAuthCredentials, OAuthTokens};
 pub use secrecy::SecretString;
 pub use token_api::BankAccountFilter;
 pub use transport::MAX_BODY_BYTES;
+pub use webhook::{
+    SepayBankTransaction, SepayBankWebhookSigner, SepayBankWebhookVerifier, SepayIpnSigner, SepayIpnVerifier,
+};
 
 use oauth::OAuthSession;
 use token_api::TokenApi;
