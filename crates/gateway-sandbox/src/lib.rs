@@ -61,6 +61,13 @@ pub struct SandboxConfig {
     /// How long Finan waits for the merchant's webhook reply before recording "Timeout", which is
     /// not retried (documented: 30 seconds).
     pub finan_webhook_timeout: Duration,
+    /// Waits before each retry of a failed SePay payment-gateway IPN (non-2xx reply, connection
+    /// error or timeout); its length is the number of retries. Default: SePay's documented webhook
+    /// schedule, Fibonacci minutes 1, 1, 2, 3, 5, 8, 13. Tests use milliseconds.
+    pub sepay_ipn_retry_delays: Vec<Duration>,
+    /// How long SePay waits for the merchant's IPN reply before counting the attempt as failed
+    /// (documented for webhooks: 30 seconds).
+    pub sepay_ipn_timeout: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -75,6 +82,8 @@ impl Default for SandboxConfig {
             sepay_oauth_access_token_ttl_secs: 3600,
             finan_webhook_retry_delays: [5, 10, 15].map(|m| Duration::from_secs(m * 60)).to_vec(),
             finan_webhook_timeout: Duration::from_secs(30),
+            sepay_ipn_retry_delays: [1, 1, 2, 3, 5, 8, 13].map(|m| Duration::from_secs(m * 60)).to_vec(),
+            sepay_ipn_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -97,6 +106,12 @@ pub struct SandboxCredentials {
     pub sepay_oauth_access_token: String,
     /// A valid OAuth refresh token; each refresh returns a new one and retires the old one.
     pub sepay_oauth_refresh_token: String,
+    /// SePay payment-gateway merchant id: the checkout form's `merchant` field and the user name
+    /// of the Order API's `Authorization: Basic`.
+    pub sepay_merchant_id: String,
+    /// SePay payment-gateway secret key: signs the checkout form (HMAC-SHA256), is the Order API's
+    /// Basic-auth password, and is sent as `X-Secret-Key` on every IPN.
+    pub sepay_secret_key: String,
 }
 
 impl Default for SandboxCredentials {
@@ -109,6 +124,8 @@ impl Default for SandboxCredentials {
             sepay_oauth_client_secret: "sandbox-sepay-oauth-secret".into(),
             sepay_oauth_access_token: "sandbox-sepay-access-token".into(),
             sepay_oauth_refresh_token: "sandbox-sepay-refresh-token".into(),
+            sepay_merchant_id: "SANDBOX-SEPAY-MERCHANT".into(),
+            sepay_secret_key: "sandbox-sepay-pg-secret-key".into(),
         }
     }
 }
@@ -185,7 +202,9 @@ impl Sandbox {
     }
 
     /// SePay base URL, like `https://my.sepay.vn`: `http://127.0.0.1:PORT`. It serves `/userapi/...`
-    /// (API token), `/api/v1/...` (OAuth 2.0) and `/oauth/token`.
+    /// (API token), `/api/v1/...` (OAuth 2.0) and `/oauth/token`, and the payment gateway too:
+    /// `/v1/checkout/init` (like `https://pay-sandbox.sepay.vn`) and `/v1/order...` (like
+    /// `https://pgapi-sandbox.sepay.vn`).
     pub fn sepay_base_url(&self) -> String {
         format!("http://{}", self.sepay_addr)
     }

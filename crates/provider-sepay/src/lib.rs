@@ -52,9 +52,12 @@
 mod accounts;
 pub mod checkout;
 mod error;
+pub mod gateway;
 mod mapping;
 mod oauth;
 mod oauth_api;
+pub mod order_wire;
+pub mod orders;
 mod token_api;
 mod transport;
 pub mod webhook;
@@ -71,7 +74,10 @@ pub use checkout::{
     checkout_signature, CheckoutEnvironment, CheckoutForm, CheckoutOperation, CheckoutOrder, CheckoutPaymentMethod,
     CheckoutSigner,
 };
+pub use gateway::{SepayPaymentGateway, SepayPaymentGatewayBuilder, PRODUCTION_ORDER_API_URL, SANDBOX_ORDER_API_URL};
 pub use oauth::{OAuthCredentials, OAuthTokens};
+pub use order_wire::{Order, OrderActionReply, OrderListMeta, OrderStatus, OrderTransaction};
+pub use orders::OrderFilter;
 pub use secrecy::SecretString;
 pub use token_api::BankAccountFilter;
 pub use transport::MAX_BODY_BYTES;

@@ -23,6 +23,17 @@ async fn main() -> std::io::Result<()> {
     println!("  POST {control}/payments/<payment_request_id>/expire");
     println!("  POST {control}/webhook   {{\"url\": \"http://127.0.0.1:3000/webhooks/finan\"}}");
     println!("  GET  {control}/webhook/deliveries");
+    let c = sandbox.credentials();
+    println!(
+        "SePay payment gateway: merchant {} secret key {}",
+        c.sepay_merchant_id, c.sepay_secret_key
+    );
+    println!(
+        "  checkout form posts to {}/v1/checkout/init, Order API at {}/v1/",
+        sandbox.sepay_base_url(),
+        sandbox.sepay_base_url()
+    );
+    println!("  payer simulation: POST {}/__sandbox/sepay/orders/<invoice>/pay, IPN URL: POST {}/__sandbox/sepay/ipn {{\"url\": ...}}", sandbox.sepay_base_url(), sandbox.sepay_base_url());
     println!(
         "(SePay rotates the refresh token on every refresh: after one, restart the sandbox or export the new one.)"
     );

@@ -1,5 +1,17 @@
 //! SePay emulator: the API-token routes (`/userapi/...`, seed 004), the OAuth 2.0 resource API
-//! (`/api/v1/...`, seed 003) and the token endpoint (`POST /oauth/token`).
+//! (`/api/v1/...`, seed 003), the token endpoint (`POST /oauth/token`), and the payment gateway
+//! (`/v1/checkout/init`, the Order API under `/v1/order`, IPN delivery).
+//!
+//! Payment-gateway test controls, unauthenticated, outside the provider's paths (also available
+//! in-process as [`SepayState`] methods; see the `gateway` module's table for details):
+//! - `GET /__sandbox/sepay/pay/{order_id}`: the stand-in hosted payment page a checkout redirects
+//!   to (`POST` to it with `action=pay` or `action=cancel`).
+//! - `POST /__sandbox/sepay/orders/{invoice_number}/pay`, optional `{"payment_method": "CARD"}`: the
+//!   customer pays ([`SepayState::pay_order`]); the order becomes `CAPTURED` and an `ORDER_PAID` IPN
+//!   is sent.
+//! - `POST /__sandbox/sepay/ipn` `{"url": "http://…"}` (or `null`), `GET /__sandbox/sepay/ipn`: the
+//!   merchant's IPN URL ([`SepayState::set_ipn_url`]).
+//! - `GET /__sandbox/sepay/ipn/deliveries`: every IPN attempt ([`SepayState::ipn_deliveries`]).
 //!
 //! **Independent oracle.** Nothing here is shared with `provider-sepay`: envelopes, auth checks,
 //! token rotation and the rate limit are written again from the provider's documents, so a
@@ -8,12 +20,20 @@
 // Early returns here carry a ready `Response` in `Err`, the axum idiom; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod gateway;
+#[cfg(test)]
+mod gateway_tests;
+mod ipn;
 mod oauth_api;
 mod oauth_token;
+mod orders;
 mod seed;
 mod state;
 mod token_api;
 mod token_filter;
+
+pub use ipn::IpnDelivery;
+pub use orders::{Order, OrderError, OrderTransaction};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -46,6 +66,10 @@ pub struct SepayState {
     legacy_empty_auth: AtomicBool,
     window: Mutex<RateWindow>,
     tokens: Mutex<OauthTokens>,
+    merchant_id: String,
+    secret_key: String,
+    orders: Mutex<orders::OrderStore>,
+    ipn: Arc<ipn::Ipn>,
 }
 
 impl std::fmt::Debug for SepayState {
@@ -57,6 +81,8 @@ impl std::fmt::Debug for SepayState {
             .field("requests", &self.request_count())
             .field("rate_limited", &self.rate_limited_count())
             .field("token_refreshes", &self.token_refresh_count())
+            .field("orders", &lock(&self.orders).all().len())
+            .field("ipn", &self.ipn)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +115,10 @@ impl SepayState {
                 DEFAULT_SCOPES,
                 access_ttl,
             )),
+            merchant_id: credentials.sepay_merchant_id.clone(),
+            secret_key: credentials.sepay_secret_key.clone(),
+            orders: Mutex::new(orders::OrderStore::default()),
+            ipn: Arc::new(ipn::Ipn::new(config, credentials)),
         }
     }
 
@@ -130,12 +160,14 @@ impl SepayState {
     }
 }
 
-/// The SePay router: `/userapi/...`, `/api/v1/...` and `/oauth/token`; anything else is a JSON 404.
+/// The SePay router: `/userapi/...`, `/api/v1/...`, `/oauth/token`, `/v1/...` and
+/// `/__sandbox/sepay/...`; anything else is a JSON 404.
 pub(crate) fn router(state: Arc<SepayState>) -> Router {
     Router::new()
         .merge(token_api::routes())
         .merge(oauth_api::routes())
         .merge(oauth_token::routes())
+        .merge(gateway::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
@@ -219,6 +251,8 @@ fn route_error(uri: &Uri, status: StatusCode, code: &str, message: &str) -> Resp
     let path = uri.path();
     if path.starts_with("/api/") {
         oauth_api::error(status, code, message)
+    } else if path.starts_with("/v1/") || path.starts_with("/__sandbox/") {
+        gateway::error(status, code, message)
     } else if path.starts_with("/oauth/") {
         json(
             status,
