@@ -31,6 +31,7 @@ use tokio::sync::oneshot;
 
 pub mod finan;
 mod names;
+mod outbox;
 pub mod sepay;
 
 /// How much data the sandbox seeds and which limits it enforces.
