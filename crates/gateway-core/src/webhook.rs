@@ -128,6 +128,44 @@ impl<'a> WebhookRequest<'a> {
         self.header_bytes(name)
             .and_then(|value| std::str::from_utf8(value).ok())
     }
+
+    /// The header `name`, trimmed, for a verifier that cannot go on without it.
+    ///
+    /// # Errors
+    /// [`WebhookError::MissingHeader`] when it is absent, empty, blank or not UTF-8.
+    pub fn required_header(&self, name: &'static str) -> Result<&'a str, WebhookError> {
+        self.header(name)
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .ok_or(WebhookError::MissingHeader(name))
+    }
+
+    /// Refuses a body longer than `max` bytes, the first check of every verifier (before any
+    /// signature is computed or header read).
+    ///
+    /// # Errors
+    /// [`WebhookError::BodyTooLarge`].
+    pub fn check_body_size(&self, max: usize) -> Result<(), WebhookError> {
+        let len = self.body.len();
+        if len > max {
+            return Err(WebhookError::BodyTooLarge { len, max });
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a timestamp (Unix seconds) further than `window` from `clock`'s now, in the past or
+/// the future; one exactly `window` away passes. The window counts whole seconds.
+///
+/// # Errors
+/// [`WebhookError::StaleTimestamp`] with the age (now minus `timestamp`) and the window.
+pub fn check_replay_window(clock: &dyn Clock, timestamp: i64, window: std::time::Duration) -> Result<(), WebhookError> {
+    let age_secs = clock.now().timestamp().saturating_sub(timestamp);
+    let window_secs = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+    if age_secs.unsigned_abs() > window_secs.unsigned_abs() {
+        return Err(WebhookError::StaleTimestamp { age_secs, window_secs });
+    }
+    Ok(())
 }
 
 impl fmt::Debug for WebhookRequest<'_> {
@@ -448,6 +486,43 @@ impl Default for Acknowledgement {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn shared_checks_for_every_verifier() {
+        let clock = FixedClock::at_unix(1_000_000).unwrap();
+        let window = std::time::Duration::from_secs(300);
+        assert!(super::check_replay_window(&clock, 1_000_000 - 300, window).is_ok());
+        assert!(super::check_replay_window(&clock, 1_000_000 + 300, window).is_ok());
+        assert!(matches!(
+            super::check_replay_window(&clock, 1_000_000 - 301, window),
+            Err(WebhookError::StaleTimestamp {
+                age_secs: 301,
+                window_secs: 300
+            })
+        ));
+        assert!(matches!(
+            super::check_replay_window(&clock, i64::MIN, window),
+            Err(WebhookError::StaleTimestamp { .. })
+        ));
+
+        let request = WebhookRequest::new("POST", "/hook", b"12345")
+            .with_header("x-a", "  v ")
+            .with_header("x-b", " ");
+        assert_eq!(request.required_header("x-a").unwrap(), "v");
+        assert!(matches!(
+            request.required_header("x-b"),
+            Err(WebhookError::MissingHeader("x-b"))
+        ));
+        assert!(matches!(
+            request.required_header("x-c"),
+            Err(WebhookError::MissingHeader("x-c"))
+        ));
+        assert!(request.check_body_size(5).is_ok());
+        assert!(matches!(
+            request.check_body_size(4),
+            Err(WebhookError::BodyTooLarge { len: 5, max: 4 })
+        ));
+    }
     use super::*;
     use crate::Currency;
     use std::sync::Arc;

@@ -47,7 +47,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat};
 use gateway_core::webhook::{
-    Acknowledgement, Clock, PaymentEvent, PaymentReceived, SystemClock, WebhookError, WebhookRequest,
+    check_replay_window, Acknowledgement, Clock, PaymentEvent, PaymentReceived, SystemClock, WebhookError,
+    WebhookRequest,
 };
 use gateway_core::{Currency, Money, WebhookVerifier};
 use secrecy::{ExposeSecret, SecretString};
@@ -158,10 +159,6 @@ impl FinanWebhookVerifier {
         &self.client_id
     }
 
-    fn window_secs(&self) -> i64 {
-        i64::try_from(self.replay_window.as_secs()).unwrap_or(i64::MAX)
-    }
-
     fn check_signature(&self, received: &str, path: &str, body: &[u8], timestamp: i64) -> Result<(), WebhookError> {
         let secret = self.secret_key.expose_secret();
         if secret.is_empty() {
@@ -200,17 +197,11 @@ impl gateway_core::Provider for FinanWebhookVerifier {
 
 impl WebhookVerifier for FinanWebhookVerifier {
     fn verify(&self, request: &WebhookRequest<'_>) -> Result<PaymentEvent, WebhookError> {
-        let len = request.body.len();
-        if len > self.max_body_bytes {
-            return Err(WebhookError::BodyTooLarge {
-                len,
-                max: self.max_body_bytes,
-            });
-        }
+        request.check_body_size(self.max_body_bytes)?;
 
-        let client_id = required_header(request, HEADER_CLIENT_ID)?;
-        let timestamp_text = required_header(request, HEADER_TIMESTAMP)?;
-        let signature = required_header(request, HEADER_SIGNATURE)?;
+        let client_id = request.required_header(HEADER_CLIENT_ID)?;
+        let timestamp_text = request.required_header(HEADER_TIMESTAMP)?;
+        let signature = request.required_header(HEADER_SIGNATURE)?;
 
         if self.client_id.is_empty() || !bool::from(client_id.as_bytes().ct_eq(self.client_id.as_bytes())) {
             return Err(WebhookError::ClientIdMismatch);
@@ -218,12 +209,7 @@ impl WebhookVerifier for FinanWebhookVerifier {
         let timestamp = parse_timestamp(timestamp_text)?;
         self.check_signature(signature, request.path, request.body, timestamp)?;
 
-        let now = self.clock.now().timestamp();
-        let age_secs = now.saturating_sub(timestamp);
-        let window_secs = self.window_secs();
-        if age_secs.unsigned_abs() > window_secs.unsigned_abs() {
-            return Err(WebhookError::StaleTimestamp { age_secs, window_secs });
-        }
+        check_replay_window(self.clock.as_ref(), timestamp, self.replay_window)?;
 
         parse_event(request.body)
     }
@@ -290,15 +276,6 @@ impl fmt::Debug for FinanWebhookSigner {
             .field("secret_key", &"[REDACTED]")
             .finish()
     }
-}
-
-/// A header's value, trimmed; absent, empty or non-UTF-8 counts as missing.
-fn required_header<'a>(request: &WebhookRequest<'a>, name: &'static str) -> Result<&'a str, WebhookError> {
-    request
-        .header(name)
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .ok_or(WebhookError::MissingHeader(name))
 }
 
 /// Unix seconds: ASCII digits with an optional leading `-`, nothing else.

@@ -101,7 +101,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use gateway_core::lenient;
-use gateway_core::webhook::{Clock, PaymentEvent, PaymentReceived, SystemClock, WebhookError, WebhookRequest};
+use gateway_core::webhook::{
+    check_replay_window, Clock, PaymentEvent, PaymentReceived, SystemClock, WebhookError, WebhookRequest,
+};
 use gateway_core::{Currency, Money, PaymentMethod, WebhookVerifier};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -235,14 +237,8 @@ impl SepayBankWebhookVerifier {
     }
 
     fn authenticate(&self, request: &WebhookRequest<'_>) -> Result<(), WebhookError> {
-        let len = request.body.len();
-        if len > self.max_body_bytes {
-            return Err(WebhookError::BodyTooLarge {
-                len,
-                max: self.max_body_bytes,
-            });
-        }
-        let authorization = required_header(request, HEADER_AUTHORIZATION)?;
+        request.check_body_size(self.max_body_bytes)?;
+        let authorization = request.required_header(HEADER_AUTHORIZATION)?;
         let key = apikey_credential(authorization)?;
         if secret_matches(key, &self.api_key) {
             Ok(())
@@ -612,10 +608,6 @@ impl SepayIpnVerifier {
         self.clock = clock;
         self
     }
-
-    fn window_secs(&self) -> i64 {
-        i64::try_from(self.replay_window.as_secs()).unwrap_or(i64::MAX)
-    }
 }
 
 impl fmt::Debug for SepayIpnVerifier {
@@ -636,26 +628,15 @@ impl gateway_core::Provider for SepayIpnVerifier {
 
 impl WebhookVerifier for SepayIpnVerifier {
     fn verify(&self, request: &WebhookRequest<'_>) -> Result<PaymentEvent, WebhookError> {
-        let len = request.body.len();
-        if len > self.max_body_bytes {
-            return Err(WebhookError::BodyTooLarge {
-                len,
-                max: self.max_body_bytes,
-            });
-        }
-        let key = required_header(request, HEADER_SECRET_KEY)?;
+        request.check_body_size(self.max_body_bytes)?;
+        let key = request.required_header(HEADER_SECRET_KEY)?;
         if !secret_matches(key, &self.secret_key) {
             return Err(WebhookError::BadSignature);
         }
 
         let object = json_object(request.body, IPN_WHAT)?;
         let timestamp = ipn_timestamp(object.get("timestamp"))?;
-        let now = self.clock.now().timestamp();
-        let age_secs = now.saturating_sub(timestamp);
-        let window_secs = self.window_secs();
-        if age_secs.unsigned_abs() > window_secs.unsigned_abs() {
-            return Err(WebhookError::StaleTimestamp { age_secs, window_secs });
-        }
+        check_replay_window(self.clock.as_ref(), timestamp, self.replay_window)?;
 
         parse_ipn_event(request.body, &object)
     }
@@ -876,15 +857,6 @@ fn ipn_loose_id(object: &Map<String, Value>) -> Option<String> {
 // ------------------------------------------------------------------------------------------------
 // Shared
 // ------------------------------------------------------------------------------------------------
-
-/// A header's value, trimmed; absent, empty or non-UTF-8 counts as missing.
-fn required_header<'a>(request: &WebhookRequest<'a>, name: &'static str) -> Result<&'a str, WebhookError> {
-    request
-        .header(name)
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .ok_or(WebhookError::MissingHeader(name))
-}
 
 /// Constant-time comparison of a received key with the configured one. Both are hashed first, so
 /// the comparison always looks at 32 bytes and the key's length does not leak. An empty
