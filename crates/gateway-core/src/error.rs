@@ -148,6 +148,16 @@ pub enum Error {
     /// The client was configured wrongly (bad base URL, missing credential); nothing was sent.
     #[error("configuration error: {0}")]
     Configuration(String),
+    /// A store this library keeps records in on the app's behalf (e.g. a
+    /// [`crate::PaymentRequestStore`]) failed; nothing was decided, so the call can be repeated.
+    #[error("store error: {message}")]
+    Store {
+        /// What failed, without secrets.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
 }
 
 impl Error {
@@ -162,13 +172,13 @@ impl Error {
     }
 
     /// True when trying the same call again later may succeed: rate limits, transport failures,
-    /// and provider errors with HTTP 500, 502, 503 or 504.
+    /// store failures, and provider errors with HTTP 500, 502, 503 or 504.
     ///
     /// A call that changes state (creating a payment, a payout) must still not be re-sent blindly
     /// after a transport failure: the first attempt may have reached the provider.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::RateLimited { .. } | Error::Transport { .. } => true,
+            Error::RateLimited { .. } | Error::Transport { .. } | Error::Store { .. } => true,
             Error::Provider(ctx) => matches!(ctx.status, Some(500 | 502 | 503 | 504)),
             _ => false,
         }
@@ -185,7 +195,7 @@ impl Error {
             | Error::Provider(c)
             | Error::RateLimited { context: c, .. } => c.request_id.as_deref(),
             Error::Decode { request_id, .. } => request_id.as_deref(),
-            Error::Transport { .. } | Error::Configuration(_) => None,
+            Error::Transport { .. } | Error::Configuration(_) | Error::Store { .. } => None,
         }
     }
 
@@ -208,7 +218,7 @@ impl Error {
             | Error::Provider(c)
             | Error::RateLimited { context: c, .. } => c.status,
             Error::Decode { status, .. } => *status,
-            Error::Transport { .. } | Error::Configuration(_) => None,
+            Error::Transport { .. } | Error::Configuration(_) | Error::Store { .. } => None,
         }
     }
 
@@ -226,6 +236,7 @@ impl Error {
             Error::Transport { .. } => "transport",
             Error::Decode { .. } => "decode",
             Error::Configuration(_) => "configuration",
+            Error::Store { .. } => "store",
         }
     }
 }

@@ -8,6 +8,8 @@
 //! - [`bank`]: [`Bank`] and the lookup of Vietnamese banks by 6-digit BIN or bank code.
 //! - [`account`]: [`BankAccount`] and its status and kind.
 //! - [`payment`]: payment request models for [`PaymentProvider`].
+//! - [`payment_store`]: [`PaymentRequestStore`], for providers that keep no record of the payment
+//!   requests they issue (bank transfers to the merchant's own account).
 //! - [`page`]: [`PageRequest`], [`Page`] and the all-pages stream with its loop guard.
 //! - [`error`]: the one [`Error`] type every call returns.
 //! - [`webhook`]: [`WebhookVerifier`], the raw [`WebhookRequest`] it checks, the [`PaymentEvent`] it
@@ -24,6 +26,7 @@ pub mod lenient;
 pub mod money;
 pub mod page;
 pub mod payment;
+pub mod payment_store;
 pub mod provider;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -38,6 +41,7 @@ pub use payment::{
     CreatePayment, Customer, LineItem, PayerAction, PaymentFilter, PaymentMethod, PaymentRequest, PaymentStatus,
     RedirectUrls,
 };
+pub use payment_store::{InsertOutcome, MemoryPaymentRequestStore, PaymentRequestStore};
 pub use provider::{BankAccountProvider, PaymentProvider, Provider};
 pub use webhook::{
     Clock, FixedClock, PaymentEvent, PaymentReceived, SystemClock, WebhookError, WebhookRequest, WebhookVerifier,

@@ -194,6 +194,8 @@ pub struct PaymentRequest {
     pub payer_action: Option<PayerAction>,
     /// When the request stops accepting payment.
     pub expires_at: Option<DateTime<FixedOffset>>,
+    /// When the request was created, when known.
+    pub created_at: Option<DateTime<FixedOffset>>,
 }
 
 impl PaymentRequest {
@@ -209,6 +211,7 @@ impl PaymentRequest {
             method: None,
             payer_action: None,
             expires_at: None,
+            created_at: None,
         }
     }
 }

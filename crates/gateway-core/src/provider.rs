@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 
 use crate::page::paginate;
-use crate::{BankAccount, CreatePayment, Error, Page, PageRequest, PaymentFilter, PaymentRequest};
+use crate::{BankAccount, CreatePayment, Error, Page, PageRequest, PaymentEvent, PaymentFilter, PaymentRequest};
 
 /// Names the provider behind a client or a webhook verifier. Every capability trait
 /// ([`BankAccountProvider`], [`PaymentProvider`], [`crate::WebhookVerifier`]) builds on it, so a
@@ -67,5 +67,39 @@ pub trait PaymentProvider: Provider {
     /// Every payment request matching `filter`, page after page, as a stream.
     fn stream_payments<'a>(&'a self, filter: &'a PaymentFilter) -> BoxStream<'a, Result<PaymentRequest, Error>> {
         paginate(PageRequest::first(), move |page| self.list_payments(filter, page))
+    }
+
+    /// Completes a verified webhook event from this provider's records: a
+    /// [`PaymentEvent::PaymentReceived`] that names its payment request
+    /// ([`crate::PaymentReceived::payment_request_id`]) but not the app's reference id gets the
+    /// reference id of that payment request. Every other event is returned unchanged.
+    ///
+    /// Some notifications cannot carry the app's reference: a bank-transfer webhook knows only the
+    /// payment code found in the transfer remark. Calling this on every event (the `axum`
+    /// receiver does, for routes registered with a provider) lets an app match events to its
+    /// orders the same way whichever provider sent them.
+    ///
+    /// The default looks the payment request up with [`Self::get_payment`]; a provider that
+    /// keeps its own records overrides it. A payment request the provider does not know
+    /// ([`Error::NotFound`]: a transfer that was not made for one of this provider's requests)
+    /// leaves the event unchanged.
+    ///
+    /// # Errors
+    /// Any [`Error`] of the look-up other than [`Error::NotFound`]: the event should be handled
+    /// again later (answer the delivery so that the provider retries it).
+    async fn resolve_event(&self, event: PaymentEvent) -> Result<PaymentEvent, Error> {
+        let PaymentEvent::PaymentReceived(mut payment) = event else {
+            return Ok(event);
+        };
+        if payment.reference_id.is_none() {
+            if let Some(id) = payment.payment_request_id.as_deref() {
+                match self.get_payment(id).await {
+                    Ok(request) => payment.reference_id = Some(request.reference_id),
+                    Err(Error::NotFound(_)) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        Ok(PaymentEvent::PaymentReceived(payment))
     }
 }
