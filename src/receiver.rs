@@ -43,6 +43,7 @@
 //! | the same event is being handled right now (a concurrent duplicate delivery) | `409` with `Retry-After` | not called |
 //! | new event, handler returns `Ok` | the provider's success reply | called once |
 //! | new event, handler returns `Err` (or panics) | `500` | called; a later delivery calls it again |
+//! | new event on a [`WebhookReceiver::route_with_provider`] route whose resolution fails | `500` | not called; a later delivery tries again |
 //!
 //! The provider's success reply is [`WebhookVerifier::acknowledgement`]: Finan gets HTTP 200 with
 //! `{"status":"success",...}`, SePay's bank-transaction webhook 200 with `{"success":true}`.
@@ -93,6 +94,7 @@ use tokio::sync::Mutex;
 
 pub use gateway_core::webhook::Acknowledgement;
 use gateway_core::webhook::{PaymentEvent, WebhookError, WebhookRequest, WebhookVerifier};
+use gateway_core::PaymentProvider;
 
 /// The axum this receiver is built on, to serve [`WebhookReceiver::into_router`] with the same
 /// version (`gateway::receiver::axum::serve(listener, router)`).
@@ -135,7 +137,7 @@ type Handler = dyn Fn(PaymentEvent) -> BoxFuture<'static, Result<(), String>> + 
 /// ```
 #[must_use = "a receiver does nothing until it is turned into a router and served"]
 pub struct WebhookReceiver {
-    routes: Vec<(String, Arc<dyn WebhookVerifier>)>,
+    routes: Vec<RouteSpec>,
     handler: Option<Arc<Handler>>,
     dedup_retention: Duration,
     max_body_bytes: usize,
@@ -158,7 +160,34 @@ impl WebhookReceiver {
     /// route path: it must start with `/`, and [`WebhookReceiver::into_router`] panics on a path
     /// given twice.
     pub fn route(mut self, path: impl Into<String>, verifier: Arc<dyn WebhookVerifier>) -> Self {
-        self.routes.push((path.into(), verifier));
+        self.routes.push(RouteSpec {
+            path: path.into(),
+            verifier,
+            resolver: None,
+        });
+        self
+    }
+
+    /// Like [`WebhookReceiver::route`], and completes every verified event with
+    /// [`PaymentProvider::resolve_event`] of `provider` before the handler sees it, so the
+    /// handler gets the app's reference id also from a provider whose notifications carry only
+    /// its own payment code (SePay's bank-transfer webhook). Pass the provider the payments were
+    /// created with.
+    ///
+    /// Resolution runs after deduplication (on the provider's event id, which it does not
+    /// change). When it fails (the provider or its store cannot be reached), the delivery is
+    /// answered `500` without calling the handler, so the provider sends it again later.
+    pub fn route_with_provider(
+        mut self,
+        path: impl Into<String>,
+        verifier: Arc<dyn WebhookVerifier>,
+        provider: Arc<dyn PaymentProvider>,
+    ) -> Self {
+        self.routes.push(RouteSpec {
+            path: path.into(),
+            verifier,
+            resolver: Some(provider),
+        });
         self
     }
 
@@ -211,10 +240,16 @@ impl WebhookReceiver {
             seen: Mutex::new(Seen::new()),
         });
         let mut router = Router::new();
-        for (path, verifier) in self.routes {
+        for RouteSpec {
+            path,
+            verifier,
+            resolver,
+        } in self.routes
+        {
             let route = Arc::new(Route {
                 path: path.clone(),
                 verifier,
+                resolver,
                 shared: Arc::clone(&shared),
             });
             router = router.route(
@@ -240,7 +275,7 @@ impl fmt::Debug for WebhookReceiver {
         let routes: Vec<(&str, &str)> = self
             .routes
             .iter()
-            .map(|(path, verifier)| (path.as_str(), verifier.provider_name()))
+            .map(|spec| (spec.path.as_str(), spec.verifier.provider_name()))
             .collect();
         f.debug_struct("WebhookReceiver")
             .field("routes", &routes)
@@ -259,10 +294,18 @@ struct Shared {
     seen: Mutex<Seen>,
 }
 
-/// One registered path with its verifier.
+/// A route as registered, before the router is built.
+struct RouteSpec {
+    path: String,
+    verifier: Arc<dyn WebhookVerifier>,
+    resolver: Option<Arc<dyn PaymentProvider>>,
+}
+
+/// One registered path with its verifier (and the provider that completes its events, if any).
 struct Route {
     path: String,
     verifier: Arc<dyn WebhookVerifier>,
+    resolver: Option<Arc<dyn PaymentProvider>>,
     shared: Arc<Shared>,
 }
 
@@ -387,9 +430,19 @@ impl Route {
         // The handler and the bookkeeping after it run in their own task: if the provider hangs
         // up, axum drops this future, and the mark must still end up done or removed.
         let task_shared = Arc::clone(shared);
+        let resolver = self.resolver.clone();
         let task = tokio::spawn(async move {
             let handler = Arc::clone(&task_shared.handler);
-            let outcome = AssertUnwindSafe(async move { handler(event).await })
+            let outcome = AssertUnwindSafe(async move {
+                let event = match resolver {
+                    Some(provider) => provider
+                        .resolve_event(event)
+                        .await
+                        .map_err(|e| format!("the event could not be resolved: {e}"))?,
+                    None => event,
+                };
+                handler(event).await
+            })
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|_| Err("the handler panicked".to_string()));

@@ -362,3 +362,92 @@ async fn several_routes_each_with_its_own_verifier_and_the_full_path_when_nested
     let reply = reqwest::get(format!("{base}/hooks/finan/a")).await.unwrap();
     assert_eq!(reply.status().as_u16(), 405);
 }
+
+/// A provider whose only payment request is `PR-1` for the app's order `order-9`; its look-ups
+/// fail while `down` is set.
+#[derive(Default)]
+struct Orders {
+    down: std::sync::atomic::AtomicBool,
+    lookups: AtomicUsize,
+}
+
+impl gateway::Provider for Orders {
+    fn provider_name(&self) -> &'static str {
+        "finan"
+    }
+}
+
+#[async_trait::async_trait]
+impl gateway::PaymentProvider for Orders {
+    async fn create_payment(&self, _: &gateway::CreatePayment) -> Result<gateway::PaymentRequest, gateway::Error> {
+        unreachable!("the receiver never creates payments")
+    }
+
+    async fn get_payment(&self, id: &str) -> Result<gateway::PaymentRequest, gateway::Error> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(gateway::Error::Store {
+                message: "orders database unreachable".into(),
+                source: None,
+            });
+        }
+        match id {
+            "PR-1" => Ok(gateway::PaymentRequest::new(
+                "PR-1",
+                "order-9",
+                Money::from_minor_units(6_000_000, Currency::VND),
+                gateway::PaymentStatus::Paid,
+            )),
+            _ => Err(gateway::Error::NotFound(gateway::ErrorContext::new("no such payment request"))),
+        }
+    }
+
+    async fn list_payments(
+        &self,
+        _: &gateway::PaymentFilter,
+        _: gateway::PageRequest,
+    ) -> Result<gateway::Page<gateway::PaymentRequest>, gateway::Error> {
+        unreachable!("the receiver never lists payments")
+    }
+}
+
+#[tokio::test]
+async fn a_provider_route_completes_the_reference_and_retries_when_resolution_fails() {
+    // Finan's payload without its reference id, as a bank-transfer notification would be.
+    let without_reference = String::from_utf8(PAYMENT.to_vec())
+        .unwrap()
+        .replace(r#""reference_id":"DH970422","#, "");
+    let unknown_request = without_reference.replace("PAY-001", "PAY-002").replace("PR-1", "PR-7");
+    let seen = Seen::default();
+    let orders = Arc::new(Orders::default());
+    orders.down.store(true, Ordering::SeqCst);
+    let router = WebhookReceiver::new()
+        .route_with_provider(PATH, Arc::new(verifier()), orders.clone())
+        .handler(seen.handler(Duration::ZERO, 0))
+        .into_router();
+    let base = serve(router).await;
+
+    // The provider cannot be asked: 500, the handler is not called, the event is not marked.
+    let (status, _) = deliver(&base, without_reference.as_bytes()).await;
+    assert_eq!(status, 500);
+    assert_eq!(seen.calls(), 0);
+
+    // The retry after it is back: the handler gets the app's reference.
+    orders.down.store(false, Ordering::SeqCst);
+    let (status, body) = deliver(&base, without_reference.as_bytes()).await;
+    assert_finan_ack(status, &body);
+    // A payment request the provider does not know: handed over unchanged.
+    let (status, body) = deliver(&base, unknown_request.as_bytes()).await;
+    assert_finan_ack(status, &body);
+
+    let events = seen.events();
+    let references: Vec<_> = events
+        .iter()
+        .map(|event| match event {
+            PaymentEvent::PaymentReceived(payment) => payment.reference_id.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(references, [Some("order-9".to_string()), None]);
+    assert_eq!(orders.lookups.load(Ordering::SeqCst), 3);
+}
