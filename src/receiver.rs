@@ -443,9 +443,9 @@ impl Route {
                 };
                 handler(event).await
             })
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| Err("the handler panicked".to_string()));
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err("the handler panicked".to_string()));
             if let Some(key) = key {
                 let mut seen = task_shared.seen.lock().await;
                 match outcome {

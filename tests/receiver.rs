@@ -398,7 +398,9 @@ impl gateway::PaymentProvider for Orders {
                 Money::from_minor_units(6_000_000, Currency::VND),
                 gateway::PaymentStatus::Paid,
             )),
-            _ => Err(gateway::Error::NotFound(gateway::ErrorContext::new("no such payment request"))),
+            _ => Err(gateway::Error::NotFound(gateway::ErrorContext::new(
+                "no such payment request",
+            ))),
         }
     }
 

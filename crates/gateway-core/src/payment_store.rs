@@ -129,7 +129,10 @@ impl PaymentRequestStore for MemoryPaymentRequestStore {
 
     async fn find_by_reference(&self, reference_id: &str) -> Result<Option<PaymentRequest>, Error> {
         let inner = self.lock();
-        Ok(inner.by_reference.get(reference_id).map(|&at| inner.requests[at].clone()))
+        Ok(inner
+            .by_reference
+            .get(reference_id)
+            .map(|&at| inner.requests[at].clone()))
     }
 
     async fn list(&self, filter: &PaymentFilter, page: PageRequest) -> Result<Page<PaymentRequest>, Error> {
@@ -166,18 +169,29 @@ mod tests {
     use crate::{Currency, Money, PaymentStatus};
 
     fn request(id: &str, reference: &str) -> PaymentRequest {
-        PaymentRequest::new(id, reference, Money::from_minor_units(1000, Currency::VND), PaymentStatus::Unpaid)
+        PaymentRequest::new(
+            id,
+            reference,
+            Money::from_minor_units(1000, Currency::VND),
+            PaymentStatus::Unpaid,
+        )
     }
 
     #[tokio::test]
     async fn insert_is_idempotent_by_reference_and_refuses_a_taken_id() {
         let store = MemoryPaymentRequestStore::new();
-        assert_eq!(store.insert(&request("A1", "order-1")).await.unwrap(), InsertOutcome::Inserted);
+        assert_eq!(
+            store.insert(&request("A1", "order-1")).await.unwrap(),
+            InsertOutcome::Inserted
+        );
         assert_eq!(
             store.insert(&request("B2", "order-1")).await.unwrap(),
             InsertOutcome::ReferenceExists(request("A1", "order-1"))
         );
-        assert_eq!(store.insert(&request("A1", "order-2")).await.unwrap(), InsertOutcome::IdTaken);
+        assert_eq!(
+            store.insert(&request("A1", "order-2")).await.unwrap(),
+            InsertOutcome::IdTaken
+        );
         assert_eq!(store.get("A1").await.unwrap(), Some(request("A1", "order-1")));
         assert_eq!(store.get("B2").await.unwrap(), None);
         assert_eq!(store.find_by_reference("order-2").await.unwrap(), None);
@@ -199,7 +213,10 @@ mod tests {
             }
         }
         assert_eq!(inserted, 1);
-        let page = store.list(&PaymentFilter::default(), PageRequest::first()).await.unwrap();
+        let page = store
+            .list(&PaymentFilter::default(), PageRequest::first())
+            .await
+            .unwrap();
         assert_eq!(page.items.len(), 1);
     }
 
@@ -207,13 +224,19 @@ mod tests {
     async fn list_pages_in_insertion_order_and_filters_by_reference() {
         let store = MemoryPaymentRequestStore::new();
         for i in 0..5 {
-            store.insert(&request(&format!("ID{i}"), &format!("ref-{i}"))).await.unwrap();
+            store
+                .insert(&request(&format!("ID{i}"), &format!("ref-{i}")))
+                .await
+                .unwrap();
         }
         let first = store
             .list(&PaymentFilter::default(), PageRequest::first().with_limit(2))
             .await
             .unwrap();
-        assert_eq!(first.items.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["ID0", "ID1"]);
+        assert_eq!(
+            first.items.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["ID0", "ID1"]
+        );
         let mut ids = Vec::new();
         let mut page = PageRequest::first().with_limit(2);
         loop {

@@ -161,8 +161,12 @@ impl FinanClient {
     /// not be made (nothing was sent) is returned as is, with no lookup and no resend. When the
     /// lookup itself fails, the first error is returned with a note that the payment may exist:
     /// look the reference up (e.g. [`FinanClient::list_payment_requests`]) before creating again.
-    /// Calling this again for a reference that already has a payment request sends a new POST;
-    /// whether Finan refuses a repeated `reference_id` is not documented.
+    ///
+    /// Calling this again for a reference that already has a payment request sends a new POST.
+    /// When Finan refuses it as a duplicate (HTTP 409), the reference is looked up the same way:
+    /// the existing request with the same amount is returned, one with another amount gives
+    /// [`Error::Conflict`] naming it, and when the look-up finds nothing (or fails) the 409 is
+    /// returned as is.
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] for a request that fails the checks (nothing sent) or that Finan
@@ -178,6 +182,14 @@ impl FinanClient {
         let first = match self.post_payment(&body).await {
             Ok(created) => return Ok(created),
             Err(e) if may_have_reached_finan(&e) => e,
+            // Finan refuses a repeated reference id: the app is creating again what exists.
+            Err(conflict @ Error::Conflict(_)) => {
+                return match self.look_up(&body).await {
+                    Ok(Lookup::Found(existing)) => Ok(payment_mapping::payment_request(existing)),
+                    Ok(Lookup::OtherAmount(existing)) => Err(other_amount(&body, &existing)),
+                    Ok(Lookup::None) | Err(_) => Err(conflict),
+                };
+            }
             Err(e) => return Err(e),
         };
         tracing::warn!(
@@ -186,10 +198,7 @@ impl FinanClient {
         );
         match self.look_up(&body).await {
             Ok(Lookup::Found(existing)) => Ok(payment_mapping::payment_request(existing)),
-            Ok(Lookup::OtherAmount(existing)) => Err(Error::Conflict(ErrorContext::new(format!(
-                "reference_id {:?} already has Finan payment request {} for {} VND, not {} VND",
-                body.reference_id, existing.payment_request_id, existing.amount, body.amount
-            )))),
+            Ok(Lookup::OtherAmount(existing)) => Err(other_amount(&body, &existing)),
             Ok(Lookup::None) => self.post_payment(&body).await,
             Err(lookup) => Err(with_note(
                 first,
@@ -409,4 +418,12 @@ fn with_note(err: Error, note: &str) -> Error {
         },
         other => other,
     }
+}
+
+/// The error for a reference id that already has a payment request for another amount.
+fn other_amount(body: &wire::CreatePaymentRequest, existing: &wire::PaymentRequest) -> Error {
+    Error::Conflict(ErrorContext::new(format!(
+        "reference_id {:?} already has Finan payment request {} for {} VND, not {} VND",
+        body.reference_id, existing.payment_request_id, existing.amount, body.amount
+    )))
 }

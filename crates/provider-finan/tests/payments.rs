@@ -472,6 +472,46 @@ async fn lookup_with_another_amount_is_a_conflict() {
 }
 
 #[tokio::test]
+async fn duplicate_reference_returns_the_existing_request_without_a_second_post() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(PAYMENTS))
+        .respond_with(error_reply(409, "Duplicate reference_id"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PAYMENTS))
+        .and(query_param("reference_id", "ORDER-6"))
+        .respond_with(reply(200, ok(json!([listed("pr-6", "ORDER-6", 250_000, 0, "unpaid")]))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PAYMENTS))
+        .and(query_param("reference_id", "ORDER-7"))
+        .respond_with(reply(200, ok(json!([]))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let existing = client(&server)
+        .create_payment(&order("ORDER-6", 250_000))
+        .await
+        .unwrap();
+    assert_eq!((existing.id.as_str(), existing.amount), ("pr-6", vnd(250_000)));
+    // Finan says duplicate but lists nothing: its 409 is returned as is.
+    let err = client(&server)
+        .create_payment(&order("ORDER-7", 250_000))
+        .await
+        .unwrap_err();
+    let Error::Conflict(ctx) = &err else { panic!("{err:?}") };
+    assert_eq!(
+        (ctx.status, ctx.message.as_str()),
+        (Some(409), "Duplicate reference_id")
+    );
+}
+
+#[tokio::test]
 async fn client_error_is_returned_without_lookup_or_resend() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
