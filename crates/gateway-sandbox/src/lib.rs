@@ -69,6 +69,21 @@ pub struct SandboxConfig {
     /// How long SePay waits for the merchant's IPN reply before counting the attempt as failed
     /// (documented for webhooks: 30 seconds).
     pub sepay_ipn_timeout: Duration,
+    /// SePay bank transactions seeded at start (the documents' examples 49465, 49582 and 49682
+    /// included), shared by the API-token and OAuth transaction routes. The default, 400, puts a few
+    /// dozen on each of the seeds' accounts 18 and 19 and makes the OAuth list span many pages of 20.
+    pub sepay_transactions: usize,
+    /// Waits before each retry of a failed SePay bank-transaction webhook (non-2xx reply, connection
+    /// error or timeout); its length is the number of retries. Documented: up to 7 retries on
+    /// Fibonacci minutes 1, 1, 2, 3, 5, 8, 13. Tests use milliseconds.
+    pub sepay_webhook_retry_delays: Vec<Duration>,
+    /// How long SePay waits for the merchant's webhook reply before counting the attempt as failed
+    /// and retrying it (documented: 30 seconds).
+    pub sepay_webhook_timeout: Duration,
+    /// SePay's "payment code" prefixes: a transfer's `code` is the first word of its content that
+    /// starts with one of them (ASCII case-insensitive) followed by 3 to 30 ASCII letters or digits.
+    /// Default `["DH"]`, as in SePay's examples.
+    pub sepay_payment_code_prefixes: Vec<String>,
 }
 
 impl Default for SandboxConfig {
@@ -85,6 +100,10 @@ impl Default for SandboxConfig {
             finan_webhook_timeout: Duration::from_secs(30),
             sepay_ipn_retry_delays: [1, 1, 2, 3, 5, 8, 13].map(|m| Duration::from_secs(m * 60)).to_vec(),
             sepay_ipn_timeout: Duration::from_secs(30),
+            sepay_transactions: 400,
+            sepay_webhook_retry_delays: [1, 1, 2, 3, 5, 8, 13].map(|m| Duration::from_secs(m * 60)).to_vec(),
+            sepay_webhook_timeout: Duration::from_secs(30),
+            sepay_payment_code_prefixes: vec!["DH".into()],
         }
     }
 }
@@ -113,6 +132,9 @@ pub struct SandboxCredentials {
     /// SePay payment-gateway secret key: signs the checkout form (HMAC-SHA256), is the Order API's
     /// Basic-auth password, and is sent as `X-Secret-Key` on every IPN.
     pub sepay_secret_key: String,
+    /// The API key SePay sends on every bank-transaction webhook as `Authorization: Apikey <key>`
+    /// (the merchant chooses it in SePay's portal; the receiver compares it).
+    pub sepay_webhook_api_key: String,
 }
 
 impl Default for SandboxCredentials {
@@ -127,6 +149,7 @@ impl Default for SandboxCredentials {
             sepay_oauth_refresh_token: "sandbox-sepay-refresh-token".into(),
             sepay_merchant_id: "SANDBOX-SEPAY-MERCHANT".into(),
             sepay_secret_key: "sandbox-sepay-pg-secret-key".into(),
+            sepay_webhook_api_key: "sandbox-sepay-webhook-api-key".into(),
         }
     }
 }
@@ -239,7 +262,8 @@ impl Sandbox {
         &self.finan
     }
 
-    /// The SePay emulator's state and test controls (counters, token expiry, legacy auth replies).
+    /// The SePay emulator's state and test controls (counters, token expiry, legacy auth replies,
+    /// payer simulation for orders and bank transfers, IPN and webhook deliveries).
     pub fn sepay(&self) -> &sepay::SepayState {
         &self.sepay
     }

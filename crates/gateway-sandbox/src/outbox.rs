@@ -1,7 +1,8 @@
-//! The delivery engine shared by Finan's payment webhooks and SePay's IPN: the merchant's
-//! registered URL, the log of attempts (which tests can wait on), and the background task that
-//! POSTs one notification and retries it on a schedule. What differs per provider (the headers of
-//! each attempt, whether a timeout is retried, the shape of a log record) is its [`Policy`].
+//! The delivery engine shared by Finan's payment webhooks, SePay's IPN and SePay's bank-transaction
+//! webhook: the merchant's registered URL, the log of attempts (which tests can wait on), and the
+//! background task that POSTs one notification and retries it on a schedule. What differs per
+//! provider (the headers of each attempt, whether a timeout is retried, the shape of a log record)
+//! is its [`Policy`].
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;

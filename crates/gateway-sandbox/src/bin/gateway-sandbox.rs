@@ -35,6 +35,15 @@ async fn main() -> std::io::Result<()> {
     );
     println!("  payer simulation: POST {}/__sandbox/sepay/orders/<invoice>/pay, IPN URL: POST {}/__sandbox/sepay/ipn {{\"url\": ...}}", sandbox.sepay_base_url(), sandbox.sepay_base_url());
     println!(
+        "  bank transfer: POST {}/__sandbox/sepay/transfers {{\"account_number\": \"0071000899999\", \"amount\": 250000, \"content\": \"DH123456\"}}",
+        sandbox.sepay_base_url()
+    );
+    println!(
+        "  bank-transaction webhook URL: POST {}/__sandbox/sepay/webhook {{\"url\": ...}} (sent with Authorization: Apikey {})",
+        sandbox.sepay_base_url(),
+        c.sepay_webhook_api_key
+    );
+    println!(
         "(SePay rotates the refresh token on every refresh: after one, restart the sandbox or export the new one.)"
     );
     tokio::signal::ctrl_c().await?;

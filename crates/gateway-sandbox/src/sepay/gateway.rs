@@ -155,7 +155,7 @@ pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     )
 }
 
-fn bad_request(message: &str) -> Response {
+pub(super) fn bad_request(message: &str) -> Response {
     error(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
 }
 
@@ -175,7 +175,7 @@ struct Data<T> {
     data: T,
 }
 
-fn data<T: Serialize>(value: T) -> Response {
+pub(super) fn data<T: Serialize>(value: T) -> Response {
     json(StatusCode::OK, &Data { data: value })
 }
 
@@ -568,31 +568,44 @@ struct IpnUrl {
     url: Option<String>,
 }
 
+/// `{"url": "http://…"}` or `{"url": null}`, the body of a control route that registers a
+/// notification URL (IPN, bank-transaction webhook).
+pub(super) fn url_body(body: &[u8]) -> Result<Option<String>, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => match o.get("url") {
+            None => Err(bad_request("url is required")),
+            Some(Value::Null) => Ok(None),
+            Some(Value::String(u)) if absolute_url(u) => Ok(Some(u.clone())),
+            Some(Value::String(_)) => Err(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "INVALID_URL",
+                "url must be an absolute http or https URL",
+            )),
+            Some(_) => Err(bad_request("url must be a string")),
+        },
+        _ => Err(bad_request("The body must be a JSON object")),
+    }
+}
+
+/// `{"data": {"url": ...}}`, the answer of the URL control routes.
+pub(super) fn url_reply(url: Option<String>) -> Response {
+    data(IpnUrl { url })
+}
+
 /// `POST /__sandbox/sepay/ipn` with `{"url": "http://…"}` (or `null` to remove it).
 async fn set_ipn(State(state): State<Arc<SepayState>>, body: Bytes) -> Response {
-    let url = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(o)) => match o.get("url") {
-            None => return bad_request("url is required"),
-            Some(Value::Null) => None,
-            Some(Value::String(u)) if absolute_url(u) => Some(u.clone()),
-            Some(Value::String(_)) => {
-                return error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "INVALID_URL",
-                    "url must be an absolute http or https URL",
-                )
-            }
-            Some(_) => return bad_request("url must be a string"),
-        },
-        _ => return bad_request("The body must be a JSON object"),
-    };
-    state.set_ipn_url(url.clone());
-    data(IpnUrl { url })
+    match url_body(&body) {
+        Ok(url) => {
+            state.set_ipn_url(url.clone());
+            url_reply(url)
+        }
+        Err(r) => r,
+    }
 }
 
 /// `GET /__sandbox/sepay/ipn`.
 async fn get_ipn(State(state): State<Arc<SepayState>>) -> Response {
-    data(IpnUrl { url: state.ipn_url() })
+    url_reply(state.ipn_url())
 }
 
 /// `GET /__sandbox/sepay/ipn/deliveries`.

@@ -1,6 +1,8 @@
 //! SePay emulator: the API-token routes (`/userapi/...`, seed 004), the OAuth 2.0 resource API
-//! (`/api/v1/...`, seed 003), the token endpoint (`POST /oauth/token`), and the payment gateway
-//! (`/v1/checkout/init`, the Order API under `/v1/order`, IPN delivery).
+//! (`/api/v1/...`, seed 003), the token endpoint (`POST /oauth/token`), bank transactions on both
+//! APIs (`/userapi/transactions/...`, `/api/v1/transactions...`; see the `transactions` module's
+//! table) with the bank-transaction webhook, and the payment gateway (`/v1/checkout/init`, the
+//! Order API under `/v1/order`, IPN delivery).
 //!
 //! Payment-gateway test controls, unauthenticated, outside the provider's paths (also available
 //! in-process as [`SepayState`] methods; see the `gateway` module's table for details):
@@ -13,6 +15,20 @@
 //!   merchant's IPN URL ([`SepayState::set_ipn_url`]).
 //! - `GET /__sandbox/sepay/ipn/deliveries`: every IPN attempt ([`SepayState::ipn_deliveries`]).
 //!
+//! Bank-transfer test controls, likewise unauthenticated and in-process (see the `transfers`
+//! module's table):
+//! - `POST /__sandbox/sepay/transfers` `{"account_number": "0071000899999", "amount": 250000,
+//!   "content": "DH8K2P9Q thanh toan", "transfer_type": "in", "sub_account": null}`: money moves on
+//!   one of the sandbox's accounts ([`SepayState::transfer`]); `201 {"data": <transaction>}` in the
+//!   webhook's shape. The transaction appears in both APIs with the payment `code` SePay would find
+//!   in the content (see [`crate::SandboxConfig::sepay_payment_code_prefixes`]), and the
+//!   bank-transaction webhook is POSTed with `Authorization: Apikey <key>`
+//!   ([`crate::SandboxCredentials::sepay_webhook_api_key`]) and retried on SePay's schedule.
+//! - `POST /__sandbox/sepay/webhook` `{"url": "http://…"}` (or `null`), `GET /__sandbox/sepay/webhook`:
+//!   the merchant's webhook URL ([`SepayState::set_webhook_url`]).
+//! - `GET /__sandbox/sepay/webhook/deliveries`: every webhook attempt
+//!   ([`SepayState::webhook_deliveries`], [`SepayState::wait_for_webhook_deliveries`]).
+//!
 //! **Independent oracle.** Nothing here is shared with `provider-sepay`: envelopes, auth checks,
 //! token rotation and the rate limit are written again from the provider's documents, so a
 //! misreading in the client cannot hide behind the same misreading in the sandbox.
@@ -20,10 +36,12 @@
 // Early returns here carry a ready `Response` in `Err`, the axum idiom; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod bank_webhook;
 mod gateway;
 #[cfg(test)]
 mod gateway_tests;
 mod ipn;
+mod ledger;
 mod oauth_api;
 mod oauth_token;
 mod orders;
@@ -31,8 +49,14 @@ mod seed;
 mod state;
 mod token_api;
 mod token_filter;
+mod transactions;
+#[cfg(test)]
+mod transactions_tests;
+mod transfers;
 
+pub use bank_webhook::BankWebhookDelivery;
 pub use ipn::IpnDelivery;
+pub use ledger::{BankTransaction, NewTransfer, TransferError, TransferType};
 pub use orders::{Order, OrderError, OrderTransaction};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -70,6 +94,8 @@ pub struct SepayState {
     secret_key: String,
     orders: Mutex<orders::OrderStore>,
     ipn: Arc<ipn::Ipn>,
+    ledger: Mutex<ledger::Ledger>,
+    bank_webhook: Arc<bank_webhook::BankWebhook>,
 }
 
 impl std::fmt::Debug for SepayState {
@@ -83,22 +109,29 @@ impl std::fmt::Debug for SepayState {
             .field("token_refreshes", &self.token_refresh_count())
             .field("orders", &lock(&self.orders).all().len())
             .field("ipn", &self.ipn)
+            .field("bank_transactions", &lock(&self.ledger).all().len())
+            .field("bank_webhook", &self.bank_webhook)
             .finish_non_exhaustive()
     }
 }
 
 impl SepayState {
-    /// Seeds the accounts and issues the credentials' initial access and refresh tokens.
+    /// Seeds the accounts and transactions and issues the credentials' initial access and refresh
+    /// tokens.
     pub(crate) fn new(config: &crate::SandboxConfig, credentials: &crate::SandboxCredentials) -> Self {
         let oauth_accounts = seed::oauth_accounts(config.sepay_oauth_accounts);
         let sub_accounts = seed::sub_accounts(&oauth_accounts);
+        let token_accounts = seed::token_accounts(config.sepay_token_accounts);
+        let directory = ledger::directory(&token_accounts, &oauth_accounts);
+        let prefixes = config.sepay_payment_code_prefixes.clone();
+        let transactions = seed::transactions(config.sepay_transactions, &directory, &sub_accounts, &prefixes);
         let access_ttl = Duration::from_secs(u64::try_from(config.sepay_oauth_access_token_ttl_secs).unwrap_or(0));
         Self {
             api_token: credentials.sepay_api_token.clone(),
             client_id: credentials.sepay_oauth_client_id.clone(),
             client_secret: credentials.sepay_oauth_client_secret.clone(),
             rate_limit: config.sepay_token_requests_per_second,
-            token_accounts: seed::token_accounts(config.sepay_token_accounts),
+            token_accounts,
             oauth_accounts,
             sub_accounts,
             requests: AtomicU64::new(0),
@@ -119,6 +152,8 @@ impl SepayState {
             secret_key: credentials.sepay_secret_key.clone(),
             orders: Mutex::new(orders::OrderStore::default()),
             ipn: Arc::new(ipn::Ipn::new(config, credentials)),
+            ledger: Mutex::new(ledger::Ledger::new(directory, transactions, prefixes)),
+            bank_webhook: Arc::new(bank_webhook::BankWebhook::new(config, credentials)),
         }
     }
 
@@ -168,6 +203,8 @@ pub(crate) fn router(state: Arc<SepayState>) -> Router {
         .merge(oauth_api::routes())
         .merge(oauth_token::routes())
         .merge(gateway::routes())
+        .merge(transactions::routes())
+        .merge(transfers::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), count_request))

@@ -50,7 +50,7 @@ pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     )
 }
 
-fn bad_request(message: &str) -> Response {
+pub(super) fn bad_request(message: &str) -> Response {
     error(StatusCode::BAD_REQUEST, "bad_request", message)
 }
 
@@ -64,17 +64,23 @@ fn account_not_found() -> Response {
 
 /// A valid, unexpired access token carrying `SCOPE`, else the documented 401 or 403.
 fn authorize(state: &SepayState, headers: &HeaderMap) -> Result<(), Response> {
+    require_scope(state, headers, SCOPE)
+}
+
+/// A valid, unexpired access token carrying `scope`, else the documented 401 or 403 (which names
+/// the missing scope).
+pub(super) fn require_scope(state: &SepayState, headers: &HeaderMap, scope: &str) -> Result<(), Response> {
     let unauthorized = || error(StatusCode::UNAUTHORIZED, "unauthorized", "Token is invalid or expired");
     let Bearer::Token(token) = bearer(headers) else {
         return Err(unauthorized());
     };
     let tokens = lock(&state.tokens);
     let scopes = tokens.check_access(token, Instant::now()).ok_or_else(unauthorized)?;
-    if !scopes.iter().any(|s| s == SCOPE) {
+    if !scopes.iter().any(|s| s == scope) {
         return Err(error(
             StatusCode::FORBIDDEN,
             "forbidden",
-            &format!("Missing required scope: {SCOPE}"),
+            &format!("Missing required scope: {scope}"),
         ));
     }
     Ok(())
@@ -94,26 +100,26 @@ struct Meta {
 }
 
 #[derive(Serialize)]
-struct PageBody<T> {
+pub(super) struct PageBody<T> {
     status: &'static str,
     data: Vec<T>,
     meta: Meta,
 }
 
 #[derive(Serialize)]
-struct OneBody<T> {
-    status: &'static str,
-    data: T,
+pub(super) struct OneBody<T> {
+    pub status: &'static str,
+    pub data: T,
 }
 
 /// `page` (from 1, default 1) and `limit` (1 to 100, default 20).
-struct Paging {
+pub(super) struct Paging {
     page: u64,
     limit: u64,
 }
 
 impl Paging {
-    fn parse(query: Option<&str>) -> Result<Self, Response> {
+    pub(super) fn parse(query: Option<&str>) -> Result<Self, Response> {
         let params = Params::parse(query).ok_or_else(|| bad_request("The query string is malformed"))?;
         let page = match params.get("page") {
             None => 1,
@@ -135,7 +141,11 @@ impl Paging {
     }
 
     /// This page of `items` (a page past the end is empty) with its pagination meta.
-    fn apply<'a, T, J>(&self, items: impl ExactSizeIterator<Item = &'a T>, to_json: impl Fn(&'a T) -> J) -> PageBody<J>
+    pub(super) fn apply<'a, T, J>(
+        &self,
+        items: impl ExactSizeIterator<Item = &'a T>,
+        to_json: impl Fn(&'a T) -> J,
+    ) -> PageBody<J>
     where
         T: 'a,
     {

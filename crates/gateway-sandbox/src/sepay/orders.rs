@@ -289,8 +289,8 @@ fn fmt_vnd(amount: u64) -> String {
     format!("{amount}.00")
 }
 
-/// Now in Vietnam time (UTC+7), to the second.
-fn now() -> NaiveDateTime {
+/// Now in Vietnam time (UTC+7), to the second, as SePay stamps orders and bank transactions.
+pub(super) fn now() -> NaiveDateTime {
     let vietnam = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
     let t = Utc::now().with_timezone(&vietnam).naive_local();
     t.with_nanosecond(0).unwrap_or(t)

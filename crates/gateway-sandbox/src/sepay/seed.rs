@@ -1,9 +1,13 @@
-//! Seed data: the documents' own example accounts, exactly as printed there, plus deterministic
-//! generated accounts (Vietnamese names, several banks) so every listing spans more than one page.
+//! Seed data: the documents' own example accounts and transactions, exactly as printed there, plus
+//! deterministic generated ones (Vietnamese names, several banks) so every listing spans more than
+//! one page.
 
-use chrono::{Duration, NaiveDateTime};
+use std::collections::HashMap;
 
-use super::state::{OauthAccount, SubAccount, TokenAccount, TIME_FORMAT};
+use chrono::{Datelike, Duration, NaiveDateTime};
+
+use super::ledger::{self, BankTransaction, LedgerAccount, TransferType};
+use super::state::{fmt_time, OauthAccount, SubAccount, TokenAccount, TIME_FORMAT};
 use crate::names::{self, mix, SeedBank};
 
 /// Generated accounts' last transactions never go past this.
@@ -285,6 +289,276 @@ pub(crate) fn sub_accounts(accounts: &[OauthAccount]) -> Vec<SubAccount> {
     out
 }
 
+// ---------------------------------------------------------------------------------------------
+// Bank transactions (`/userapi/transactions`, `/api/v1/transactions`, the webhook)
+// ---------------------------------------------------------------------------------------------
+
+/// Generated transaction ids start here and rise by 1 to 50 (SePay's ids are shared by all its
+/// customers, so one company's have gaps), passing the documents' ids 49465, 49582 and 49682.
+const FIRST_TRANSACTION_ID: u64 = 46_000;
+
+/// The documents' transaction example (`/api/v1/transactions`), exactly as printed; the API-token
+/// document shows the same transaction (same id, amounts and sub-account).
+fn documented_transaction() -> BankTransaction {
+    let date = at("2025-02-25 19:59:48");
+    let content = "DUONG THUY ANH chuyen tien mua hang online";
+    let reference_code = "677760.250225.080001";
+    BankTransaction {
+        id: 49_682,
+        gateway: "Vietcombank".into(),
+        transaction_date: fmt_time(&date),
+        account_number: "0071000888888".into(),
+        code: Some("DH123456".into()),
+        content: content.into(),
+        transfer_type: TransferType::In,
+        transfer_amount: 18_067_000,
+        accumulated: 1_200_541_768,
+        sub_account: Some("VCB0011ABC004".into()),
+        reference_code: reference_code.into(),
+        description: ledger::statement_line(reference_code, content),
+        bank_account_id: 19,
+        date,
+        oauth_visible: true,
+    }
+}
+
+/// A transaction before its amounts and texts are settled.
+struct Plan {
+    id: u64,
+    date: NaiveDateTime,
+    /// Index into the account directory.
+    account: usize,
+    sub_account: Option<String>,
+    r: u64,
+    transfer_type: TransferType,
+    amount: u64,
+    accumulated: u64,
+    /// The documented transaction, kept exactly as printed.
+    fixed: Option<BankTransaction>,
+}
+
+/// What a generated transfer would be before the balance has its say: mostly money in, from a few
+/// thousand đồng to tens of millions, rounded to thousands.
+fn intent(r: u64) -> (TransferType, u64) {
+    let x = mix(r ^ 0xa11);
+    if (r >> 16) % 5 == 0 {
+        return (TransferType::Out, (100_000 + x % 30_000_000) / 1000 * 1000);
+    }
+    let amount = match (r >> 20) % 4 {
+        0 => 10_000 + x % 490_000,
+        1 => 500_000 + x % 4_500_000,
+        2 => 5_000_000 + x % 15_000_000,
+        _ => 20_000_000 + x % 40_000_000,
+    };
+    (TransferType::In, amount / 1000 * 1000)
+}
+
+/// A payment code like those shops print on invoices: "DH" and six letters or digits.
+fn order_code(r: u64) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut x = mix(r ^ 0xc0de);
+    let tail: String = (0..6)
+        .map(|_| {
+            let c = ALPHABET[(x % ALPHABET.len() as u64) as usize];
+            x /= ALPHABET.len() as u64;
+            char::from(c)
+        })
+        .collect();
+    format!("DH{tail}")
+}
+
+/// Transfer content as banks pass it on: ASCII, payer names in capitals, often a payment code.
+fn content(transfer_type: TransferType, r: u64, date: &NaiveDateTime) -> String {
+    let name = names::bank_holder_name(&names::person_name((mix(r ^ 0x4e) % 997) as usize));
+    let month = date.month();
+    let pick = (r >> 24) % 10;
+    match transfer_type {
+        TransferType::In if pick < 4 => {
+            let code = order_code(r);
+            match pick {
+                0 => format!("{code} thanh toan don hang"),
+                1 => format!("Thanh toan {code}"),
+                2 => format!("{name} chuyen khoan {code}"),
+                _ => format!("{} ck", code.to_lowercase()),
+            }
+        }
+        TransferType::In => match pick {
+            4 | 5 => format!("{name} chuyen tien"),
+            6 => format!("{name} Chuyen khoan"),
+            7 => format!("Tra tien hang thang {month}"),
+            _ => format!("NHAN TIEN TU {name}"),
+        },
+        TransferType::Out => match pick % 4 {
+            0 => format!("Chuyen tien cho {name}"),
+            1 => format!("Thanh toan tien dien thang {month}"),
+            2 => format!("Tra luong thang {month} cho nhan vien"),
+            _ => "Phi duy tri tai khoan".to_owned(),
+        },
+    }
+}
+
+/// `total` transactions (never fewer than the documents' three), ordered by id, on the accounts of
+/// `directory` (see [`ledger::directory`]), with dates rising with the id from June 2024 to
+/// November 2025, each after its account's creation. Roughly one in four goes to the seeds'
+/// accounts 18 and 19 once they exist (February 2025).
+///
+/// Each account's transactions chain: `accumulated` is the previous one's plus the amount in minus
+/// the amount out, and the newest equals the account's balance. The chain is built backwards from
+/// the balance, turning a deposit into a withdrawal where it would start below zero; the
+/// transaction just after the documented one absorbs the difference to its printed balance.
+pub(crate) fn transactions(
+    total: usize,
+    directory: &[LedgerAccount],
+    sub_accounts: &[SubAccount],
+    prefixes: &[String],
+) -> Vec<BankTransaction> {
+    const SALT: u64 = 0x7a_5e9a;
+    let index = |number: &str| {
+        directory
+            .iter()
+            .position(|a| a.number == number)
+            .expect("the seed accounts are in the directory")
+    };
+    let (eighteen, nineteen) = (index("0071000899999"), index("0071000888888"));
+    let documented = documented_transaction();
+    let seeds = [
+        (49_465, at("2025-02-20 10:12:41"), nineteen, Some("VCB0011ABC001")),
+        (49_582, at("2025-02-23 15:40:05"), eighteen, None),
+        (
+            documented.id,
+            documented.date,
+            nineteen,
+            documented.sub_account.as_deref(),
+        ),
+    ];
+    let seed_ids: Vec<u64> = seeds.iter().map(|s| s.0).collect();
+    let mut ids = Vec::new();
+    let mut id = FIRST_TRANSACTION_ID;
+    while ids.len() < total.saturating_sub(seeds.len()) {
+        if !seed_ids.contains(&id) {
+            ids.push(id);
+        }
+        id += 1 + mix(id ^ SALT) % 50;
+    }
+    let last_id = ids.iter().chain(&seed_ids).copied().max().unwrap_or(0);
+    // The first generated id opens the history; the documents' transactions are fixed points in it.
+    let mut anchors = vec![(FIRST_TRANSACTION_ID - 1, at("2024-06-03 08:00:00"))];
+    anchors.extend(seeds.iter().map(|s| (s.0, s.1)));
+    let timeline = Timeline::new("2024-06-01 00:00:00", LAST_ACTIVITY, &anchors, last_id);
+
+    let blank = |id, date, account, sub_account: Option<&str>, r| Plan {
+        id,
+        date,
+        account,
+        sub_account: sub_account.map(str::to_owned),
+        r,
+        transfer_type: TransferType::In,
+        amount: 0,
+        accumulated: 0,
+        fixed: None,
+    };
+    let mut plans: Vec<Plan> = ids
+        .into_iter()
+        .map(|id| {
+            let r = mix(id ^ SALT);
+            let date = timeline.at(id, SALT);
+            let eligible = match directory.partition_point(|a| a.created_at <= date) {
+                0 => directory.len(),
+                n => n,
+            };
+            let account = match r % 8 {
+                0 if directory[eighteen].created_at <= date => eighteen,
+                1 if directory[nineteen].created_at <= date => nineteen,
+                _ => (mix(r) % eligible as u64) as usize,
+            };
+            let owner = &directory[account];
+            let vas: Vec<&SubAccount> = sub_accounts
+                .iter()
+                .filter(|s| owner.oauth && s.bank_account_id == owner.bank_account_id && s.created_at <= date)
+                .collect();
+            let sub_account = (!vas.is_empty() && (r >> 8) % 3 == 0)
+                .then(|| vas[(mix(r ^ 0x5a) % vas.len() as u64) as usize].number.as_str());
+            blank(id, date, account, sub_account, r)
+        })
+        .collect();
+    for (id, date, account, sub_account) in seeds {
+        let mut plan = blank(id, date, account, sub_account, mix(id ^ SALT));
+        if id == documented.id {
+            plan.fixed = Some(documented.clone());
+        }
+        plans.push(plan);
+    }
+    plans.sort_by_key(|p| p.id);
+
+    let mut by_account: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, p) in plans.iter().enumerate() {
+        by_account.entry(p.account).or_default().push(i);
+    }
+    for (account, indices) in by_account {
+        let mut after = directory[account].balance;
+        let mut newer: Option<usize> = None;
+        for &i in indices.iter().rev() {
+            if let Some(fixed) = plans[i].fixed.clone() {
+                if let Some(q) = newer {
+                    let q_after = plans[q].accumulated;
+                    if q_after != fixed.accumulated {
+                        plans[q].transfer_type = if q_after > fixed.accumulated {
+                            TransferType::In
+                        } else {
+                            TransferType::Out
+                        };
+                        plans[q].amount = q_after.abs_diff(fixed.accumulated);
+                    }
+                }
+                after = fixed.accumulated + fixed.amount_out() - fixed.amount_in();
+            } else {
+                let (mut transfer_type, amount) = intent(plans[i].r);
+                if transfer_type == TransferType::In && amount > after {
+                    transfer_type = TransferType::Out;
+                }
+                let plan = &mut plans[i];
+                plan.transfer_type = transfer_type;
+                plan.amount = amount;
+                plan.accumulated = after;
+                after = match transfer_type {
+                    TransferType::In => after - amount,
+                    TransferType::Out => after + amount,
+                };
+            }
+            newer = Some(i);
+        }
+    }
+
+    plans
+        .into_iter()
+        .map(|p| {
+            if let Some(fixed) = p.fixed {
+                return fixed;
+            }
+            let owner = &directory[p.account];
+            let content = content(p.transfer_type, p.r, &p.date);
+            let reference_code = ledger::reference(p.id, &p.date);
+            BankTransaction {
+                id: p.id,
+                gateway: owner.bank.short_name.to_owned(),
+                transaction_date: fmt_time(&p.date),
+                account_number: owner.number.clone(),
+                code: ledger::payment_code(&content, prefixes),
+                description: ledger::statement_line(&reference_code, &content),
+                content,
+                transfer_type: p.transfer_type,
+                transfer_amount: p.amount,
+                accumulated: p.accumulated,
+                sub_account: p.sub_account,
+                reference_code,
+                bank_account_id: owner.bank_account_id,
+                date: p.date,
+                oauth_visible: owner.oauth,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +592,74 @@ mod tests {
         assert_eq!(all.iter().map(|a| a.id).collect::<Vec<_>>(), [1, 2, 3, 18, 25]);
         let oauth = oauth_accounts(1);
         assert_eq!(oauth.iter().map(|a| a.id).collect::<Vec<_>>(), [18, 19]);
+    }
+
+    fn seeded_transactions(total: usize) -> (Vec<LedgerAccount>, Vec<BankTransaction>) {
+        let oauth = oauth_accounts(45);
+        let directory = ledger::directory(&token_accounts(230), &oauth);
+        let all = transactions(total, &directory, &sub_accounts(&oauth), &["DH".to_owned()]);
+        (directory, all)
+    }
+
+    #[test]
+    fn transactions_rise_chain_per_account_and_keep_the_documented_one() {
+        let (directory, all) = seeded_transactions(400);
+        assert_eq!(all.len(), 400);
+        assert!(all.windows(2).all(|w| w[0].id < w[1].id && w[0].date < w[1].date));
+        assert!(all.iter().all(|t| t.transfer_amount > 0));
+        let documented = all.iter().find(|t| t.id == 49_682).unwrap();
+        assert_eq!(*documented, documented_transaction());
+        assert!(all.iter().any(|t| t.id == 49_465) && all.iter().any(|t| t.id == 49_582));
+        assert_eq!(
+            all.last().unwrap().transaction_date,
+            fmt_time(&all.last().unwrap().date)
+        );
+        assert!(all.last().unwrap().date <= at(LAST_ACTIVITY));
+
+        for account in &directory {
+            let mine: Vec<&BankTransaction> = all.iter().filter(|t| t.account_number == account.number).collect();
+            assert!(mine.iter().all(|t| t.bank_account_id == account.bank_account_id
+                && t.oauth_visible == account.oauth
+                && t.gateway == account.bank.short_name
+                && t.date >= account.created_at));
+            // Each balance is the previous one plus money in minus money out ...
+            for w in mine.windows(2) {
+                assert_eq!(
+                    w[1].accumulated + w[1].amount_out(),
+                    w[0].accumulated + w[1].amount_in(),
+                    "{}",
+                    w[1].id
+                );
+            }
+            // ... and the newest is the account's balance.
+            if let Some(newest) = mine.last() {
+                assert_eq!(newest.accumulated, account.balance, "{}", account.number);
+            }
+        }
+        let on = |n: &str| all.iter().filter(|t| t.account_number == n).count();
+        assert!(on("0071000899999") >= 20 && on("0071000888888") >= 20);
+        assert!(all.iter().filter(|t| t.oauth_visible).count() > 100);
+        assert!(all.iter().any(|t| !t.oauth_visible));
+        assert!(all.iter().any(|t| t.transfer_type == TransferType::Out));
+        let coded = all.iter().filter(|t| t.code.is_some()).count();
+        assert!(coded > 50 && coded < 300, "{coded}");
+        assert!(all
+            .iter()
+            .any(|t| t.code.as_deref().is_some_and(|c| c.starts_with("dh"))));
+        assert!(all
+            .iter()
+            .any(|t| t.sub_account.is_some() && t.account_number == "0071000888888"));
+        let references: HashSet<_> = all.iter().map(|t| &t.reference_code).collect();
+        assert_eq!(references.len(), all.len());
+        assert_eq!(seeded_transactions(400).1, all, "deterministic");
+    }
+
+    #[test]
+    fn small_transaction_counts_still_hold_the_documented_ones() {
+        let (_, all) = seeded_transactions(0);
+        assert_eq!(all.iter().map(|t| t.id).collect::<Vec<_>>(), [49_465, 49_582, 49_682]);
+        let (_, all) = seeded_transactions(10);
+        assert_eq!(all.len(), 10);
     }
 
     #[test]

@@ -67,7 +67,7 @@ struct Success<T> {
     payload: T,
 }
 
-fn success<T: Serialize>(payload: T) -> Response {
+pub(super) fn success<T: Serialize>(payload: T) -> Response {
     json(
         StatusCode::OK,
         &Success {
@@ -130,9 +130,9 @@ struct CountPayload {
     count_bankaccounts: usize,
 }
 
-/// Checks the API token, then the rate limit. Only requests with the right token use up the
+/// Checks the API token, then the rate limit (one window for every `/userapi` route). Only requests with the right token use up the
 /// window, and refused ones do not, so waiting the advertised time is always enough.
-fn gate(state: &SepayState, headers: &HeaderMap) -> Result<(), Response> {
+pub(super) fn gate(state: &SepayState, headers: &HeaderMap) -> Result<(), Response> {
     match bearer(headers) {
         Bearer::Missing => return Err(unauthorized()),
         Bearer::Token(token) if token == state.api_token => {}
@@ -156,7 +156,7 @@ fn unauthorized() -> Response {
     error(StatusCode::UNAUTHORIZED, "Token không hợp lệ hoặc thiếu")
 }
 
-fn bad_param(BadParam(name): BadParam) -> Response {
+pub(super) fn bad_param(BadParam(name): BadParam) -> Response {
     error(StatusCode::BAD_REQUEST, &format!("Tham số {name} không hợp lệ"))
 }
 

@@ -76,7 +76,7 @@ impl Filter {
 
 /// "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD"; a bare date is the start of the day, or its last second
 /// when it is an upper bound ("until 2023-05-02" includes that day).
-fn date_time(value: &str, end_of_day: bool) -> Option<NaiveDateTime> {
+pub(crate) fn date_time(value: &str, end_of_day: bool) -> Option<NaiveDateTime> {
     if let Ok(t) = NaiveDateTime::parse_from_str(value, TIME_FORMAT) {
         return Some(t);
     }
