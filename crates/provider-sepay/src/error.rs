@@ -19,6 +19,9 @@ use crate::transport::Reply;
 /// The scope every OAuth bank-account endpoint needs (seed 003).
 pub(crate) const BANK_ACCOUNT_SCOPE: &str = "bank-account:read";
 
+/// The scope the OAuth transaction endpoints need (`/api/v1/transactions`).
+pub(crate) const TRANSACTION_SCOPE: &str = "transaction:read";
+
 /// Header SePay's `/userapi` puts on a 429: seconds to wait.
 pub(crate) const USERAPI_RETRY_AFTER: &str = "x-sepay-userapi-retry-after";
 
@@ -36,11 +39,16 @@ pub(crate) enum Api {
 
 /// The error for a reply whose HTTP status (or, for `/userapi`, envelope `status`) is `status`.
 pub(crate) fn error_for_status(api: Api, status: u16, reply: &Reply) -> Error {
+    error_for_status_scoped(api, status, reply, BANK_ACCOUNT_SCOPE)
+}
+
+/// As [`error_for_status`], naming `scope` in an OAuth 403 (the scope the endpoint needs).
+pub(crate) fn error_for_status_scoped(api: Api, status: u16, reply: &Reply, scope: &str) -> Error {
     let (code, message) = provider_message(&reply.body);
     let message = message.unwrap_or_else(|| default_message(status, reply));
     let message = match (api, status) {
         (Api::OAuth, 403) => {
-            format!("the access token lacks permission: it needs the OAuth scope `{BANK_ACCOUNT_SCOPE}` ({message})")
+            format!("the access token lacks permission: it needs the OAuth scope `{scope}` ({message})")
         }
         _ => message,
     };

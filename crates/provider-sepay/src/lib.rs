@@ -16,6 +16,16 @@
 //! `f64`), the bank resolved by its BIN, creation time at UTC+07:00. Every credential is a
 //! [`SecretString`] and no `Debug` output or error message of this crate contains one.
 //!
+//! The account's bank transactions are in [`transactions`]: [`SepayClient::list_transactions`],
+//! [`SepayClient::stream_transactions`], [`SepayClient::transaction`] and
+//! [`SepayClient::count_transactions`] ([`SepayTransaction`], [`TransactionFilter`]), with either
+//! way in (OAuth scope `transaction:read`).
+//!
+//! Payments: [`SepayBankTransfer`] ([`bank_transfer`]) is SePay's bank-transfer flow as a
+//! [`gateway_core::PaymentProvider`] (a VietQR code with a payment code in the remark, statuses
+//! from the account's transactions); [`SepayPaymentGateway`] ([`gateway`]) is SePay's hosted
+//! payment gateway.
+//!
 //! Incoming notifications are in [`webhook`]: [`SepayBankWebhookVerifier`] for the bank-transaction
 //! webhook and [`SepayIpnVerifier`] for the payment gateway IPN (both [`gateway_core::WebhookVerifier`]s).
 //!
@@ -50,6 +60,7 @@
 #![deny(missing_docs)]
 
 mod accounts;
+pub mod bank_transfer;
 pub mod checkout;
 mod error;
 pub mod gateway;
@@ -59,6 +70,8 @@ mod oauth_api;
 pub mod order_wire;
 pub mod orders;
 mod token_api;
+pub mod transactions;
+mod transactions_wire;
 mod transport;
 pub mod webhook;
 mod wire;
@@ -70,6 +83,7 @@ use std::time::Duration;
 use gateway_core::Error;
 use url::Url;
 
+pub use bank_transfer::{SepayBankTransfer, SepayBankTransferBuilder, DEFAULT_CODE_PREFIX};
 pub use checkout::{
     checkout_signature, CheckoutEnvironment, CheckoutForm, CheckoutOperation, CheckoutOrder, CheckoutPaymentMethod,
     CheckoutSigner,
@@ -80,6 +94,7 @@ pub use order_wire::{Order, OrderActionReply, OrderListMeta, OrderStatus, OrderT
 pub use orders::OrderFilter;
 pub use secrecy::SecretString;
 pub use token_api::BankAccountFilter;
+pub use transactions::{SepayTransaction, TransactionFilter};
 pub use transport::MAX_BODY_BYTES;
 pub use webhook::{
     SepayBankTransaction, SepayBankWebhookSigner, SepayBankWebhookVerifier, SepayIpnSigner, SepayIpnVerifier,

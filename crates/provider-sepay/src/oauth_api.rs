@@ -4,7 +4,7 @@
 use gateway_core::{Bank, BankAccount, Error, ErrorContext, Page, PageCursor};
 use serde::de::DeserializeOwned;
 
-use crate::error::{error_for_status, provider_message, Api};
+use crate::error::{error_for_status_scoped, provider_message, Api, BANK_ACCOUNT_SCOPE};
 use crate::mapping::sub_account;
 use crate::oauth::{OAuthSession, OAuthTokens};
 use crate::transport::Reply;
@@ -25,7 +25,7 @@ pub(crate) fn page_cursor(n: u32) -> PageCursor {
 
 /// The next page after `page`: from `last_page` when SePay sent pagination, else "there may be
 /// more" when the page came back full.
-fn next_page(page: u32, items: usize, limit: u32, pagination: Option<OAuthPagination>) -> Option<u32> {
+pub(crate) fn next_page(page: u32, items: usize, limit: u32, pagination: Option<OAuthPagination>) -> Option<u32> {
     let more = match pagination {
         Some(p) => u64::from(page) < p.last_page,
         None => items >= limit as usize && items > 0,
@@ -33,7 +33,7 @@ fn next_page(page: u32, items: usize, limit: u32, pagination: Option<OAuthPagina
     more.then(|| page.checked_add(1)).flatten()
 }
 
-fn check_page(page: u32, limit: u32) -> Result<(), Error> {
+pub(crate) fn check_page(page: u32, limit: u32) -> Result<(), Error> {
     if page == 0 || limit == 0 {
         return Err(Error::InvalidRequest(ErrorContext::new(
             "SePay pages start at 1 and hold at least 1 item",
@@ -69,6 +69,17 @@ impl SepayClient {
         query: &[(&str, String)],
         what: &str,
     ) -> Result<T, Error> {
+        self.oauth_get_scoped(path, query, what, BANK_ACCOUNT_SCOPE).await
+    }
+
+    /// As `oauth_get`, for an endpoint that needs the OAuth scope `scope` (named in a 403).
+    pub(crate) async fn oauth_get_scoped<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        what: &str,
+        scope: &str,
+    ) -> Result<T, Error> {
         let session = self.oauth_session()?;
         let transport = &self.inner.transport;
         let url = transport.url(path, query)?;
@@ -79,7 +90,7 @@ impl SepayClient {
             let token = session.refresh_after_unauthorized(generation).await?;
             reply = transport.get(url, &token).await?;
         }
-        decode_oauth(reply, what)
+        decode_oauth(reply, what, scope)
     }
 
     /// One page of bank accounts: `GET {base}/api/v1/bank-accounts?page={page}&limit={limit}`.
@@ -225,9 +236,14 @@ impl SepayClient {
 
 /// A reply of the OAuth API as `T`, or the error it stands for. A 2xx whose envelope says
 /// `"status": "error"` is an error too.
-fn decode_oauth<T: DeserializeOwned>(reply: Reply, what: &str) -> Result<T, Error> {
+fn decode_oauth<T: DeserializeOwned>(reply: Reply, what: &str, scope: &str) -> Result<T, Error> {
     if !reply.status.is_success() {
-        return Err(error_for_status(Api::OAuth, reply.status.as_u16(), &reply));
+        return Err(error_for_status_scoped(
+            Api::OAuth,
+            reply.status.as_u16(),
+            &reply,
+            scope,
+        ));
     }
     #[derive(serde::Deserialize)]
     struct Head {

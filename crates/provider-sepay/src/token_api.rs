@@ -172,7 +172,12 @@ impl TokenApi {
     /// Errors: an HTTP 200 with an empty body is [`Error::Unauthorized`] (SePay's legacy answer to a
     /// bad token); a 429 after [`MAX_RATE_LIMIT_RETRIES`] retries is [`Error::RateLimited`]; other
     /// statuses map as in `error.rs`; a body not shaped like `T` is [`Error::Decode`].
-    async fn get<T: DeserializeOwned>(&self, transport: &Transport, url: Url, what: &str) -> Result<T, Error> {
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        transport: &Transport,
+        url: Url,
+        what: &str,
+    ) -> Result<T, Error> {
         let mut retries = 0;
         let reply = loop {
             self.limiter.until_ready().await;

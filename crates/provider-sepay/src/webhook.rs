@@ -87,7 +87,10 @@
 //! match verifier.verify(&request) {
 //!     Ok(PaymentEvent::PaymentReceived(payment)) => {
 //!         assert_eq!(payment.event_id, "92704"); // deduplicate on this
-//!         assert_eq!(payment.reference_id.as_deref(), Some("DH123"));
+//!         // The payment code SePay found; `SepayBankTransfer::resolve_event` turns it into the
+//!         // app's reference id.
+//!         assert_eq!(payment.payment_request_id.as_deref(), Some("DH123"));
+//!         assert_eq!(payment.reference_id, None);
 //!         assert_eq!(payment.amount.to_minor_units(), Ok(2_277_000)); // đồng
 //!     }
 //!     other => panic!("{other:?}"),
@@ -177,16 +180,19 @@ const IPN_TRANSACTION_VOID: &str = "TRANSACTION_VOID";
 /// - `transferType` `"in"` (ASCII case ignored): money received,
 ///   [`PaymentEvent::PaymentReceived`] with
 ///   - `event_id`: `id` as text (`"92704"`): the same on every retry, so the key to deduplicate on;
-///   - `reference_id`: `code`, the payment code SePay recognised in the transfer content (set up
-///     under "payment code" in SePay), when present and non-empty; otherwise `None`, and the app
-///     has to match the transfer itself (see [`SepayBankWebhookVerifier::verify_transaction`] for
-///     the content);
+///   - `payment_request_id`: `code`, the payment code SePay recognised in the transfer content
+///     (set up under "payment code" in SePay), when present and non-empty; otherwise `None`, and
+///     the app has to match the transfer itself (see
+///     [`SepayBankWebhookVerifier::verify_transaction`] for the content). With
+///     [`crate::SepayBankTransfer`], that code is the id of the payment request it created;
+///   - `reference_id`: `None`. The transfer carries only the payment code, not the app's
+///     reference: [`gateway_core::PaymentProvider::resolve_event`] of the provider that issued
+///     the code ([`crate::SepayBankTransfer`]) fills it in from its records;
 ///   - `amount`: `transferAmount` in đồng (VND), read exactly from the JSON text or string (never
 ///     through `f64`); a fraction of a đồng or a negative amount is [`WebhookError::Malformed`];
 ///   - `method`: [`PaymentMethod::BankTransfer`];
 ///   - `paid_at`: `transactionDate` (`2023-03-25 14:02:37`) at UTC+07:00, or `None` when it does
-///     not parse (the payment is still reported);
-///   - `payment_request_id`: `None` (a transfer to an account has no payment request).
+///     not parse (the payment is still reported).
 ///
 ///   A missing `id` or `transferAmount`, or one of the wrong type, is [`WebhookError::Malformed`].
 /// - `transferType` `"out"`: money *leaving* the account, which is not a payment received:
@@ -325,7 +331,7 @@ impl SepayBankTransaction {
     /// The mapping itself, whatever the direction.
     fn payment_received(&self) -> PaymentReceived {
         let mut payment = PaymentReceived::new(PROVIDER, self.id.clone(), self.transfer_amount);
-        payment.reference_id = self.code.clone();
+        payment.payment_request_id = self.code.clone();
         payment.method = Some(PaymentMethod::BankTransfer);
         payment.paid_at = self.transaction_date;
         payment

@@ -119,8 +119,10 @@ fn bank_transfer_in_verifies_and_maps() {
     let payment = payment(verify_bank(BANK_IN).unwrap());
     assert_eq!(payment.provider, "sepay");
     assert_eq!(payment.event_id, "92704");
-    assert_eq!(payment.reference_id.as_deref(), Some("DH123"));
-    assert_eq!(payment.payment_request_id, None);
+    // The payment code names the payment request; the app's reference comes from
+    // `PaymentProvider::resolve_event` (SepayBankTransfer), not from the webhook.
+    assert_eq!(payment.payment_request_id.as_deref(), Some("DH123"));
+    assert_eq!(payment.reference_id, None);
     assert_eq!(payment.amount, vnd(2_277_000));
     assert_eq!(payment.amount.to_minor_units(), Ok(2_277_000));
     assert_eq!(payment.amount.currency(), Currency::VND);
@@ -399,11 +401,19 @@ fn bank_ids_codes_and_dates() {
     ] {
         assert!(verify_bank(&body).unwrap_err().is_payload_error(), "{body}");
     }
-    // No payment code recognised: no reference.
+    // No payment code recognised: no payment request (and never a reference).
     for code in [Value::Null, Value::from(""), Value::from("  ")] {
         let body = with_field(BANK_IN, "code", code);
-        assert_eq!(payment(verify_bank(&body).unwrap()).reference_id, None);
+        let paid = payment(verify_bank(&body).unwrap());
+        assert_eq!(paid.payment_request_id, None);
+        assert_eq!(paid.reference_id, None);
     }
+    // A code is passed on as SePay sent it (trimmed).
+    let body = with_field(BANK_IN, "code", Value::from(" dh7kq2m9xa "));
+    assert_eq!(
+        payment(verify_bank(&body).unwrap()).payment_request_id.as_deref(),
+        Some("dh7kq2m9xa")
+    );
     // A date SePay would not send is dropped, the payment is still reported.
     let body = with_field(BANK_IN, "transactionDate", Value::from("25/03/2023 14:02"));
     let payment = payment(verify_bank(&body).unwrap());

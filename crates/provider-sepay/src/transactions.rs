@@ -1,0 +1,1120 @@
+//! Bank transactions: what SePay saw move in and out of the merchant's bank accounts.
+//!
+//! [`SepayTransaction`] is one transaction as either way in reports it; [`TransactionFilter`]
+//! narrows a listing; the [`SepayClient`] methods [`SepayClient::list_transactions`],
+//! [`SepayClient::stream_transactions`], [`SepayClient::transaction`] and
+//! [`SepayClient::count_transactions`] read them with the client's credentials:
+//!
+//! | | API token | OAuth 2.0 (scope `transaction:read`) |
+//! |---|---|---|
+//! | list | `GET {base}/userapi/transactions/list` | `GET {base}/api/v1/transactions` |
+//! | one | `GET {base}/userapi/transactions/details/{id}` | `GET {base}/api/v1/transactions/{id}` |
+//! | count | `GET {base}/userapi/transactions/count` | the list's `meta.pagination.total` |
+//!
+//! Amounts are VND [`Money`] read exactly from the JSON text (SePay's token API sends
+//! `"18067000.00"`, its OAuth API `18067000.00`; both decode the same, never through `f64`), and
+//! dates are Vietnam time (UTC+07:00).
+//!
+//! # Paging the API-token list completely
+//!
+//! SePay's token list returns the **most recent** transactions first, at most `limit` (5000 at
+//! most) of them. Its `since_id` ("id at least") therefore does not page: with more matches than
+//! `limit`, the reply holds the newest ones, not the ones right after `since_id`. This client
+//! pages by **date windows** instead and checks each window against `transactions/count` with the
+//! same filters, so a listing is complete or an error, never silently partial:
+//!
+//! 1. count the transactions in the remaining window (the filter's dates; the upper end moves
+//!    down page after page). When they fit in the page, fetch them all (asking for 5000) and
+//!    check that at least the counted number came back — the last page.
+//! 2. Otherwise fetch the newest `limit + 1` of the window and cut below their oldest second:
+//!    the page is the fetched transactions newer than the cut, **if** `transactions/count` for
+//!    "newer than the cut" finds exactly that many (so none is missing, whatever order the server
+//!    sorts by; when it does not, cuts closer to the top are tried). The next page is the window
+//!    up to and including the cut's second.
+//! 3. When every fetched transaction shares one second, that second is fetched as a page of its
+//!    own (such a page may hold more than `limit`; more than 5000 in one second is an error).
+//! 4. At the end, fewer transactions than the first count found is an error.
+//!
+//! A reply that contradicts its count (transactions arriving or vanishing meanwhile) is read again
+//! (3 attempts) before it is an [`Error::Provider`]. The usual listing (up to `limit`
+//! transactions) costs two requests; every further page costs three or a few more.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use futures::stream::BoxStream;
+use gateway_core::{paginate, Currency, Error, ErrorContext, Money, Page, PageCursor, PageRequest};
+use rust_decimal::Decimal;
+
+use crate::error::TRANSACTION_SCOPE;
+use crate::mapping::vietnam_time;
+use crate::oauth_api::{check_page, next_page, page_cursor};
+use crate::transactions_wire::{
+    UserApiTransactionCount, UserApiTransactionDetails, UserApiTransactionList, WireTransaction,
+};
+use crate::wire::{OAuthList, OAuthOne};
+use crate::{Auth, SepayClient};
+
+/// The most transactions SePay's token list returns in one reply (also its default `limit`), and
+/// the page size of the API-token listing when the request names none.
+pub const TOKEN_MAX_PAGE_SIZE: u32 = 5000;
+/// Page size of the OAuth listing when the request names none.
+pub const OAUTH_DEFAULT_PAGE_SIZE: u32 = 20;
+/// The largest page size asked of the OAuth listing.
+pub const OAUTH_MAX_PAGE_SIZE: u32 = 100;
+
+/// How many times an API-token page is read again when its replies contradict their counts.
+const TOKEN_PAGE_ATTEMPTS: usize = 3;
+
+/// SePay's date-time format in queries and replies.
+const SEPAY_TIME: &str = "%Y-%m-%d %H:%M:%S";
+/// The compact form of a date-time in this module's cursors.
+const CURSOR_TIME: &str = "%Y%m%d%H%M%S";
+
+fn vietnam() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).expect("+07:00 is a valid offset")
+}
+
+fn one_second() -> TimeDelta {
+    TimeDelta::seconds(1)
+}
+
+// ------------------------------------------------------------------------------------------------
+// The model
+// ------------------------------------------------------------------------------------------------
+
+/// One bank transaction as SePay reports it (either way in).
+///
+/// Amounts are in VND, exact (as SePay wrote them: `18067000.00` keeps its two decimals). A
+/// transaction moves money in (`amount_in` above zero) or out (`amount_out` above zero).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SepayTransaction {
+    /// SePay's id of the transaction (`id`, as text: `"49682"`).
+    pub id: String,
+    /// SePay's id of the bank account it belongs to (`bank_account_id`), when given.
+    pub bank_account_id: Option<String>,
+    /// The bank's name as SePay gives it (`bank_brand_name`, e.g. `"Vietcombank"`); `""` when
+    /// absent.
+    pub bank_brand_name: String,
+    /// The bank account number (`account_number`).
+    pub account_number: String,
+    /// When the bank recorded it (`transaction_date`, Vietnam time, UTC+07:00).
+    pub transaction_date: DateTime<FixedOffset>,
+    /// Money received (`amount_in`), VND; zero for money sent.
+    pub amount_in: Money,
+    /// Money sent (`amount_out`), VND; zero for money received.
+    pub amount_out: Money,
+    /// The account balance after it (`accumulated`), VND, when given.
+    pub accumulated: Option<Money>,
+    /// The transfer content (remark) (`transaction_content`); `""` when absent.
+    pub transaction_content: String,
+    /// The bank's reference of the transfer (`reference_number`, e.g. `"677760.050523.080001"`).
+    pub reference_number: Option<String>,
+    /// The payment code SePay recognised in the content (`code`), when it found one.
+    pub code: Option<String>,
+    /// The sub-account (virtual account) it went through (`sub_account`), when any.
+    pub sub_account: Option<String>,
+}
+
+impl SepayTransaction {
+    /// True for money received: `amount_in` above zero.
+    pub fn is_incoming(&self) -> bool {
+        self.amount_in.amount() > Decimal::ZERO
+    }
+
+    /// True when this transaction is for the payment code `code`: SePay's `code` equals it
+    /// (ASCII case ignored), or the content holds it as a whole word (the content split on every
+    /// character that is not an ASCII letter or digit, ASCII case ignored: `"DH12AB"` is in
+    /// `"CK DH12AB thanh toan"` and `"dh12ab.ck"` but not in `"XDH12AB"`). A blank `code`
+    /// matches nothing.
+    pub fn matches_payment_code(&self, code: &str) -> bool {
+        let code = code.trim();
+        if code.is_empty() {
+            return false;
+        }
+        if self
+            .code
+            .as_deref()
+            .is_some_and(|c| c.trim().eq_ignore_ascii_case(code))
+        {
+            return true;
+        }
+        self.transaction_content
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| word.eq_ignore_ascii_case(code))
+    }
+
+    /// The transaction date as Vietnam local time (what SePay's date filters compare against).
+    fn local_date(&self) -> NaiveDateTime {
+        self.transaction_date.with_timezone(&vietnam()).naive_local()
+    }
+}
+
+fn non_empty(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// A transaction of either dialect; a missing or unreadable date is a decode error naming it.
+impl TryFrom<WireTransaction> for SepayTransaction {
+    type Error = Error;
+
+    fn try_from(w: WireTransaction) -> Result<Self, Error> {
+        let id = w.id.trim().to_string();
+        if id.is_empty() {
+            return Err(Error::decode("SePay transaction", "the `id` is empty"));
+        }
+        let what = format!("SePay transaction {id}");
+        let transaction_date = vietnam_time(Some(&w.transaction_date), &what)?
+            .ok_or_else(|| Error::decode(&what, "the `transaction_date` is empty"))?;
+        let vnd = |amount| Money::new(amount, Currency::VND);
+        Ok(Self {
+            id,
+            bank_account_id: non_empty(w.bank_account_id),
+            bank_brand_name: w.bank_brand_name.unwrap_or_default().trim().to_string(),
+            account_number: w.account_number.trim().to_string(),
+            transaction_date,
+            amount_in: vnd(w.amount_in),
+            amount_out: vnd(w.amount_out),
+            accumulated: w.accumulated.map(vnd),
+            transaction_content: w.transaction_content.unwrap_or_default(),
+            reference_number: non_empty(w.reference_number),
+            code: non_empty(w.code),
+            sub_account: non_empty(w.sub_account),
+        })
+    }
+}
+
+/// Newest first; among transactions of one second, the larger id first.
+fn newest_first(a: &SepayTransaction, b: &SepayTransaction) -> Ordering {
+    b.transaction_date
+        .cmp(&a.transaction_date)
+        .then_with(|| match (a.id.parse::<u64>(), b.id.parse::<u64>()) {
+            (Ok(x), Ok(y)) => y.cmp(&x),
+            _ => b.id.cmp(&a.id),
+        })
+}
+
+// ------------------------------------------------------------------------------------------------
+// The filter
+// ------------------------------------------------------------------------------------------------
+
+/// Which transactions to list or count. Every field is optional; `Default` is no filter.
+///
+/// Sent as (API token / OAuth):
+///
+/// | field | API token | OAuth |
+/// |---|---|---|
+/// | `account_number` | `account_number` | `account_number` |
+/// | `bank_account_id` | not supported: [`Error::InvalidRequest`] | `bank_account_id` |
+/// | `from_date` | `transaction_date_min=YYYY-MM-DD 00:00:00` | `from_date=YYYY-MM-DD` |
+/// | `to_date` | `transaction_date_max=YYYY-MM-DD 23:59:59` | `to_date=YYYY-MM-DD` |
+/// | `reference_number` | `reference_number` | `reference_number` |
+/// | `amount_in`, `amount_out` | whole đồng, e.g. `amount_in=18067000` | the same |
+///
+/// Dates are Vietnam dates, both ends included. A filter is checked before anything is sent:
+/// a blank text, a `from_date` after the `to_date`, or an amount that is not a whole,
+/// non-negative number of VND is [`Error::InvalidRequest`].
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use gateway_core::{Currency, Money};
+/// use provider_sepay::TransactionFilter;
+///
+/// let may = |d| NaiveDate::from_ymd_opt(2023, 5, d).unwrap();
+/// let filter = TransactionFilter::default()
+///     .account_number("0071000888888")
+///     .date_range(may(1), may(5))
+///     .amount_in(Money::from_minor_units(18_067_000, Currency::VND));
+/// assert_eq!(filter.to_date, Some(may(5)));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransactionFilter {
+    /// Only transactions of this bank account number.
+    pub account_number: Option<String>,
+    /// Only transactions of the bank account with this SePay id (OAuth only).
+    pub bank_account_id: Option<u64>,
+    /// Only transactions on or after this date (Vietnam time).
+    pub from_date: Option<NaiveDate>,
+    /// Only transactions on or before this date (Vietnam time).
+    pub to_date: Option<NaiveDate>,
+    /// Only the transaction with this bank reference number.
+    pub reference_number: Option<String>,
+    /// Only transactions receiving exactly this amount (VND, whole đồng).
+    pub amount_in: Option<Money>,
+    /// Only transactions sending exactly this amount (VND, whole đồng).
+    pub amount_out: Option<Money>,
+}
+
+impl TransactionFilter {
+    /// Sets [`Self::account_number`].
+    pub fn account_number(mut self, account_number: impl Into<String>) -> Self {
+        self.account_number = Some(account_number.into());
+        self
+    }
+
+    /// Sets [`Self::bank_account_id`] (OAuth only).
+    pub fn bank_account_id(mut self, id: u64) -> Self {
+        self.bank_account_id = Some(id);
+        self
+    }
+
+    /// Sets [`Self::from_date`].
+    pub fn from_date(mut self, date: NaiveDate) -> Self {
+        self.from_date = Some(date);
+        self
+    }
+
+    /// Sets [`Self::to_date`].
+    pub fn to_date(mut self, date: NaiveDate) -> Self {
+        self.to_date = Some(date);
+        self
+    }
+
+    /// Sets both [`Self::from_date`] and [`Self::to_date`] (both included).
+    pub fn date_range(self, from: NaiveDate, to: NaiveDate) -> Self {
+        self.from_date(from).to_date(to)
+    }
+
+    /// Sets [`Self::reference_number`].
+    pub fn reference_number(mut self, reference_number: impl Into<String>) -> Self {
+        self.reference_number = Some(reference_number.into());
+        self
+    }
+
+    /// Sets [`Self::amount_in`] (VND, whole đồng).
+    pub fn amount_in(mut self, amount: Money) -> Self {
+        self.amount_in = Some(amount);
+        self
+    }
+
+    /// Sets [`Self::amount_out`] (VND, whole đồng).
+    pub fn amount_out(mut self, amount: Money) -> Self {
+        self.amount_out = Some(amount);
+        self
+    }
+
+    /// The filter checked and in the shape the queries need.
+    fn checked(&self) -> Result<Checked, Error> {
+        let invalid = |message: String| Error::InvalidRequest(ErrorContext::new(message));
+        let text = |field: &str, value: &Option<String>| -> Result<Option<String>, Error> {
+            match value {
+                None => Ok(None),
+                Some(v) if v.trim().is_empty() => Err(invalid(format!(
+                    "the transaction filter's {field} is blank (leave it unset to not filter on it)"
+                ))),
+                Some(v) => Ok(Some(v.trim().to_string())),
+            }
+        };
+        let amount = |field: &str, value: &Option<Money>| -> Result<Option<String>, Error> {
+            let Some(money) = value else { return Ok(None) };
+            if money.currency() != Currency::VND {
+                return Err(invalid(format!(
+                    "the transaction filter's {field} is in {}; SePay amounts are VND",
+                    money.currency()
+                )));
+            }
+            match money.to_minor_units() {
+                Ok(dong) if dong >= 0 => Ok(Some(dong.to_string())),
+                _ => Err(invalid(format!(
+                    "the transaction filter's {field} {money} is not a whole, non-negative number of đồng"
+                ))),
+            }
+        };
+        if let (Some(from), Some(to)) = (self.from_date, self.to_date) {
+            if from > to {
+                return Err(invalid(format!(
+                    "the transaction filter's from_date {from} is after its to_date {to}"
+                )));
+            }
+        }
+        Ok(Checked {
+            account_number: text("account_number", &self.account_number)?,
+            bank_account_id: self.bank_account_id,
+            from_date: self.from_date,
+            to_date: self.to_date,
+            reference_number: text("reference_number", &self.reference_number)?,
+            amount_in: amount("amount_in", &self.amount_in)?,
+            amount_out: amount("amount_out", &self.amount_out)?,
+        })
+    }
+}
+
+/// A [`TransactionFilter`] that passed its checks, amounts as query text.
+#[derive(Debug, Clone)]
+struct Checked {
+    account_number: Option<String>,
+    bank_account_id: Option<u64>,
+    from_date: Option<NaiveDate>,
+    to_date: Option<NaiveDate>,
+    reference_number: Option<String>,
+    amount_in: Option<String>,
+    amount_out: Option<String>,
+}
+
+impl Checked {
+    /// The lower end of the API-token window: the start of `from_date`.
+    fn lo(&self) -> Option<NaiveDateTime> {
+        self.from_date.map(|d| d.and_time(NaiveTime::MIN))
+    }
+
+    /// The upper end of the API-token window: the last second of `to_date`.
+    fn hi(&self) -> Option<NaiveDateTime> {
+        self.to_date.and_then(|d| d.and_hms_opt(23, 59, 59))
+    }
+
+    /// Refuses what the API-token list cannot filter on.
+    fn for_token_api(self) -> Result<Self, Error> {
+        if self.bank_account_id.is_some() {
+            return Err(Error::InvalidRequest(ErrorContext::new(
+                "SePay's API-token transaction endpoints cannot filter by bank_account_id; \
+                 filter by account_number (or use an OAuth client)",
+            )));
+        }
+        Ok(self)
+    }
+
+    /// The API-token query for the window `lo..=hi`, in the documented order; `limit` only for
+    /// the list.
+    fn token_query(
+        &self,
+        lo: Option<NaiveDateTime>,
+        hi: Option<NaiveDateTime>,
+        limit: Option<u32>,
+    ) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if let Some(v) = &self.account_number {
+            q.push(("account_number", v.clone()));
+        }
+        if let Some(v) = lo {
+            q.push(("transaction_date_min", v.format(SEPAY_TIME).to_string()));
+        }
+        if let Some(v) = hi {
+            q.push(("transaction_date_max", v.format(SEPAY_TIME).to_string()));
+        }
+        if let Some(v) = limit {
+            q.push(("limit", v.to_string()));
+        }
+        self.push_common(&mut q);
+        q
+    }
+
+    /// The OAuth query, in the documented order, without `page` and `limit`.
+    fn oauth_query(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if let Some(v) = self.bank_account_id {
+            q.push(("bank_account_id", v.to_string()));
+        }
+        if let Some(v) = &self.account_number {
+            q.push(("account_number", v.clone()));
+        }
+        if let Some(v) = &self.reference_number {
+            q.push(("reference_number", v.clone()));
+        }
+        if let Some(v) = self.from_date {
+            q.push(("from_date", v.format("%Y-%m-%d").to_string()));
+        }
+        if let Some(v) = self.to_date {
+            q.push(("to_date", v.format("%Y-%m-%d").to_string()));
+        }
+        if let Some(v) = &self.amount_in {
+            q.push(("amount_in", v.clone()));
+        }
+        if let Some(v) = &self.amount_out {
+            q.push(("amount_out", v.clone()));
+        }
+        q
+    }
+
+    fn push_common(&self, q: &mut Vec<(&'static str, String)>) {
+        if let Some(v) = &self.reference_number {
+            q.push(("reference_number", v.clone()));
+        }
+        if let Some(v) = &self.amount_in {
+            q.push(("amount_in", v.clone()));
+        }
+        if let Some(v) = &self.amount_out {
+            q.push(("amount_out", v.clone()));
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Cursors
+// ------------------------------------------------------------------------------------------------
+
+fn bad_cursor(cursor: &PageCursor) -> Error {
+    Error::InvalidRequest(ErrorContext::new(format!(
+        "{cursor:?} is not a transaction cursor this SePay client handed out"
+    )))
+}
+
+/// Where an API-token listing stands, carried as `"t:{upper}/{seen}/{expected}"`: the window
+/// still to list ends at `upper` (included, Vietnam time, `YYYYMMDDHHMMSS`); `seen` transactions
+/// were returned so far; `expected` is what the first count found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TokenCursor {
+    upper: NaiveDateTime,
+    seen: u64,
+    expected: u64,
+}
+
+impl TokenCursor {
+    fn parse(cursor: &PageCursor) -> Option<Self> {
+        let rest = cursor.as_str().strip_prefix("t:")?;
+        let mut parts = rest.split('/');
+        let (upper, seen, expected) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || upper.len() != 14 {
+            return None;
+        }
+        Some(Self {
+            upper: NaiveDateTime::parse_from_str(upper, CURSOR_TIME).ok()?,
+            seen: seen.parse().ok()?,
+            expected: expected.parse().ok()?,
+        })
+    }
+
+    fn cursor(&self) -> PageCursor {
+        PageCursor::new(format!(
+            "t:{}/{}/{}",
+            self.upper.format(CURSOR_TIME),
+            self.seen,
+            self.expected
+        ))
+    }
+}
+
+/// The top of a window, found by counting: the window from a second on with this many
+/// transactions, or one second holding more than a page.
+enum TopWindow {
+    Window(NaiveDateTime, u64),
+    Second(NaiveDateTime),
+    NotFound,
+}
+
+/// One try at an API-token page: the page, or why its replies contradicted each other.
+enum Attempt {
+    Done(Page<SepayTransaction>),
+    Changed(String),
+}
+
+// ------------------------------------------------------------------------------------------------
+// The client methods
+// ------------------------------------------------------------------------------------------------
+
+impl SepayClient {
+    /// One page of transactions matching `filter`, newest first.
+    ///
+    /// - **API token**: `GET {base}/userapi/transactions/count` and
+    ///   `GET {base}/userapi/transactions/list` with the filter and a date window, as described in
+    ///   the [module docs](crate::transactions): a page is checked against SePay's count, so a
+    ///   listing is complete or an error. The page size (`page.limit`) defaults to and is capped
+    ///   at 5000 ([`TOKEN_MAX_PAGE_SIZE`]); a page may hold fewer (and, only when more than
+    ///   `limit` transactions share one second, more). `total` is the count found on the first
+    ///   page (or the number returned, when larger).
+    /// - **OAuth**: `GET {base}/api/v1/transactions?...&page=N&limit=L` (scope
+    ///   `transaction:read`); cursors `"p:N"`, page size default 20, at most 100; `total` is
+    ///   SePay's `meta.pagination.total`. Pages are by offset, newest first: a transaction
+    ///   arriving while pages are read shifts the older ones, so one may be listed twice
+    ///   (deduplicate on [`SepayTransaction::id`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a filter that fails its checks (see [`TransactionFilter`]),
+    /// `bank_account_id` with an API-token client, or a cursor this client did not hand out,
+    /// before anything is sent; [`Error::Unauthorized`] for refused credentials (HTTP 401, or
+    /// SePay's empty HTTP 200); [`Error::Forbidden`] when the OAuth token lacks
+    /// `transaction:read` (the message names the scope); [`Error::RateLimited`] when 429 persists;
+    /// [`Error::Decode`] for a reply not in the documented shape (an HTML page, a missing field, a
+    /// number that is not one); [`Error::Provider`] for 5xx replies and for an API-token listing
+    /// that cannot be read completely (replies that keep contradicting their counts, more than
+    /// 5000 transactions in one second, fewer transactions than counted); [`Error::Transport`].
+    pub async fn list_transactions(
+        &self,
+        filter: &TransactionFilter,
+        page: PageRequest,
+    ) -> Result<Page<SepayTransaction>, Error> {
+        let checked = filter.checked()?;
+        match &self.inner.auth {
+            Auth::ApiToken(_) => self.token_transactions_page(checked.for_token_api()?, page).await,
+            Auth::OAuth(_) => {
+                let number = match &page.cursor {
+                    None => 1,
+                    Some(c) => c
+                        .as_str()
+                        .strip_prefix("p:")
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| bad_cursor(c))?,
+                };
+                let limit = page
+                    .limit
+                    .unwrap_or(OAUTH_DEFAULT_PAGE_SIZE)
+                    .clamp(1, OAUTH_MAX_PAGE_SIZE);
+                self.oauth_transactions_page(&checked, number, limit).await
+            }
+        }
+    }
+
+    /// Every transaction matching `filter`, page after page ([`Self::list_transactions`] with the
+    /// largest page size: 5000 with an API token, 100 with OAuth), newest first, as a stream.
+    ///
+    /// The stream ends after the last page, or with one error item (any error of
+    /// [`Self::list_transactions`]).
+    pub fn stream_transactions<'a>(
+        &'a self,
+        filter: &'a TransactionFilter,
+    ) -> BoxStream<'a, Result<SepayTransaction, Error>> {
+        let size = match &self.inner.auth {
+            Auth::ApiToken(_) => TOKEN_MAX_PAGE_SIZE,
+            Auth::OAuth(_) => OAUTH_MAX_PAGE_SIZE,
+        };
+        paginate(PageRequest::first().with_limit(size), move |page| {
+            self.list_transactions(filter, page)
+        })
+    }
+
+    /// One transaction by its SePay id: `GET {base}/userapi/transactions/details/{id}` (key
+    /// `transaction`) with an API token, `GET {base}/api/v1/transactions/{id}` (`data`) with OAuth.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when SePay has no such transaction (HTTP 404, or a `transaction` that is
+    /// `null` or absent), or, without sending anything, when `id` is not a number; otherwise as
+    /// [`Self::list_transactions`].
+    pub async fn transaction(&self, id: &str) -> Result<SepayTransaction, Error> {
+        let id = id.trim().parse::<u64>().map_err(|_| {
+            Error::NotFound(ErrorContext::new(format!(
+                "{id:?} is not a SePay transaction id (ids are numbers)"
+            )))
+        })?;
+        match &self.inner.auth {
+            Auth::ApiToken(api) => {
+                let url = self
+                    .inner
+                    .transport
+                    .url(&format!("/userapi/transactions/details/{id}"), &[])?;
+                let details: UserApiTransactionDetails =
+                    api.get(&self.inner.transport, url, "SePay transaction details").await?;
+                match details.transaction {
+                    Some(t) => SepayTransaction::try_from(t),
+                    None => Err(Error::NotFound(
+                        ErrorContext::new(format!("SePay has no transaction {id}")).with_status(200),
+                    )),
+                }
+            }
+            Auth::OAuth(_) => {
+                let one: OAuthOne<WireTransaction> = self
+                    .oauth_get_scoped(
+                        &format!("/api/v1/transactions/{id}"),
+                        &[],
+                        "SePay transaction",
+                        TRANSACTION_SCOPE,
+                    )
+                    .await?;
+                SepayTransaction::try_from(one.data)
+            }
+        }
+    }
+
+    /// How many transactions match `filter`: `GET {base}/userapi/transactions/count` (key
+    /// `count_transactions`, a number or a numeric string) with an API token; with OAuth, the
+    /// `meta.pagination.total` of `GET {base}/api/v1/transactions?...&page=1&limit=1`.
+    ///
+    /// # Errors
+    /// As [`Self::list_transactions`]; [`Error::Decode`] when the OAuth reply has no pagination
+    /// total.
+    pub async fn count_transactions(&self, filter: &TransactionFilter) -> Result<u64, Error> {
+        let checked = filter.checked()?;
+        match &self.inner.auth {
+            Auth::ApiToken(_) => {
+                let checked = checked.for_token_api()?;
+                self.token_count(&checked, checked.lo(), checked.hi()).await
+            }
+            Auth::OAuth(_) => {
+                let (_, _, pagination) = self.oauth_transactions(&checked, 1, 1).await?;
+                pagination.map(|p| p.total).ok_or_else(|| {
+                    Error::decode(
+                        "SePay transaction list",
+                        "the reply has no `meta.pagination.total` to count with",
+                    )
+                })
+            }
+        }
+    }
+
+    // --- OAuth ----------------------------------------------------------------------------------
+
+    async fn oauth_transactions(
+        &self,
+        filter: &Checked,
+        page: u32,
+        limit: u32,
+    ) -> Result<(Vec<SepayTransaction>, usize, Option<crate::wire::OAuthPagination>), Error> {
+        check_page(page, limit)?;
+        let mut query = filter.oauth_query();
+        query.push(("page", page.to_string()));
+        query.push(("limit", limit.to_string()));
+        let list: OAuthList<WireTransaction> = self
+            .oauth_get_scoped(
+                "/api/v1/transactions",
+                &query,
+                "SePay transaction list",
+                TRANSACTION_SCOPE,
+            )
+            .await?;
+        let pagination = list.meta.and_then(|m| m.pagination);
+        let count = list.data.len();
+        let items = list
+            .data
+            .into_iter()
+            .map(SepayTransaction::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((items, count, pagination))
+    }
+
+    async fn oauth_transactions_page(
+        &self,
+        filter: &Checked,
+        page: u32,
+        limit: u32,
+    ) -> Result<Page<SepayTransaction>, Error> {
+        let (items, count, pagination) = self.oauth_transactions(filter, page, limit).await?;
+        let next = next_page(page, count, limit, pagination).map(page_cursor);
+        Ok(Page::new(items, next).with_total(pagination.map(|p| p.total)))
+    }
+
+    // --- API token ------------------------------------------------------------------------------
+
+    /// `transactions/count` of the window `lo..=hi` with the filter.
+    async fn token_count(
+        &self,
+        filter: &Checked,
+        lo: Option<NaiveDateTime>,
+        hi: Option<NaiveDateTime>,
+    ) -> Result<u64, Error> {
+        let api = self.token_api()?;
+        let url = self
+            .inner
+            .transport
+            .url("/userapi/transactions/count", &filter.token_query(lo, hi, None))?;
+        let count: UserApiTransactionCount = api.get(&self.inner.transport, url, "SePay transaction count").await?;
+        Ok(count.count_transactions)
+    }
+
+    /// `transactions/list` of the window `lo..=hi` with the filter, at most `limit`.
+    async fn token_fetch(
+        &self,
+        filter: &Checked,
+        lo: Option<NaiveDateTime>,
+        hi: Option<NaiveDateTime>,
+        limit: u32,
+    ) -> Result<Vec<SepayTransaction>, Error> {
+        let api = self.token_api()?;
+        let url = self
+            .inner
+            .transport
+            .url("/userapi/transactions/list", &filter.token_query(lo, hi, Some(limit)))?;
+        let list: UserApiTransactionList = api.get(&self.inner.transport, url, "SePay transaction list").await?;
+        list.transactions.into_iter().map(SepayTransaction::try_from).collect()
+    }
+
+    /// Every transaction of the window `lo..=hi`, which `counted` (at most 5000) were counted in:
+    /// `None` when the reply shows the window changed (fewer than counted, or a full reply that a
+    /// second count does not confirm).
+    async fn token_whole_window(
+        &self,
+        filter: &Checked,
+        lo: Option<NaiveDateTime>,
+        hi: Option<NaiveDateTime>,
+        counted: u64,
+    ) -> Result<Option<Vec<SepayTransaction>>, Error> {
+        let items = self.token_fetch(filter, lo, hi, TOKEN_MAX_PAGE_SIZE).await?;
+        let got = items.len() as u64;
+        if got < u64::from(TOKEN_MAX_PAGE_SIZE) {
+            return Ok((got >= counted).then_some(items));
+        }
+        // A full reply may have left older transactions out: only a count that agrees shows not.
+        let again = self.token_count(filter, lo, hi).await?;
+        Ok((again == got).then_some(items))
+    }
+
+    async fn token_transactions_page(
+        &self,
+        filter: Checked,
+        page: PageRequest,
+    ) -> Result<Page<SepayTransaction>, Error> {
+        let limit = page.limit.unwrap_or(TOKEN_MAX_PAGE_SIZE).clamp(1, TOKEN_MAX_PAGE_SIZE);
+        let state = match &page.cursor {
+            None => None,
+            Some(c) => Some(TokenCursor::parse(c).ok_or_else(|| bad_cursor(c))?),
+        };
+        let mut why = String::new();
+        for attempt in 1..=TOKEN_PAGE_ATTEMPTS {
+            match self.token_page_attempt(&filter, limit, state).await? {
+                Attempt::Done(page) => return Ok(page),
+                Attempt::Changed(reason) => {
+                    tracing::debug!(target: "provider_sepay", attempt, %reason, "SePay transaction page inconsistent; reading again");
+                    why = reason;
+                }
+            }
+        }
+        Err(Error::Provider(ErrorContext::new(format!(
+            "SePay's transaction list could not be read completely ({why}) after {TOKEN_PAGE_ATTEMPTS} attempts; \
+             try again, or narrow the filter"
+        ))))
+    }
+
+    /// One try at the page after `state` (see the module docs).
+    async fn token_page_attempt(
+        &self,
+        filter: &Checked,
+        limit: u32,
+        state: Option<TokenCursor>,
+    ) -> Result<Attempt, Error> {
+        let lo = filter.lo();
+        let (upper, seen, known_expected) = match state {
+            None => (filter.hi(), 0, None),
+            Some(s) => (
+                Some(filter.hi().map_or(s.upper, |hi| hi.min(s.upper))),
+                s.seen,
+                Some(s.expected),
+            ),
+        };
+        let listing = Listing {
+            lo,
+            seen,
+            expected: known_expected.unwrap_or(0),
+        };
+        if let (Some(lo), Some(hi)) = (lo, upper) {
+            if hi < lo {
+                return listing.finish(Vec::new()).map(Attempt::Done);
+            }
+        }
+        let counted = self.token_count(filter, lo, upper).await?;
+        let listing = Listing {
+            expected: known_expected.unwrap_or(counted),
+            ..listing
+        };
+        if counted <= u64::from(limit) {
+            return match self.token_whole_window(filter, lo, upper, counted).await? {
+                Some(items) => listing.finish(items).map(Attempt::Done),
+                None => Ok(Attempt::Changed(format!(
+                    "SePay counted {counted} transactions but listed fewer, or more than it counted"
+                ))),
+            };
+        }
+
+        // More than a page: the newest limit + 1, cut below their oldest second.
+        let asked = limit.saturating_add(1).min(TOKEN_MAX_PAGE_SIZE);
+        let newest = self.token_fetch(filter, lo, upper, asked).await?;
+        if newest.len() < asked as usize {
+            return Ok(Attempt::Changed(format!(
+                "SePay counted {counted} transactions but listed only {}",
+                newest.len()
+            )));
+        }
+        let mut seconds: Vec<NaiveDateTime> = newest.iter().map(SepayTransaction::local_date).collect();
+        seconds.sort_unstable_by(|a, b| b.cmp(a));
+        seconds.dedup();
+        let oldest = seconds.len() - 1;
+        // The smallest cut (the largest index) below which nothing of the window is missing.
+        let cut = if oldest > 0 && self.token_cut_holds(filter, &newest, seconds[oldest], upper).await? {
+            Some(oldest)
+        } else {
+            let (mut good, mut bad) = (0, oldest);
+            while bad > good + 1 {
+                let mid = (good + bad) / 2;
+                if self.token_cut_holds(filter, &newest, seconds[mid], upper).await? {
+                    good = mid;
+                } else {
+                    bad = mid;
+                }
+            }
+            if good > 0 || upper == Some(seconds[0]) || self.token_cut_holds(filter, &newest, seconds[0], upper).await?
+            {
+                Some(good)
+            } else {
+                None
+            }
+        };
+        match cut {
+            Some(cut) if cut > 0 => {
+                let below = seconds[cut];
+                let mut items: Vec<_> = newest.into_iter().filter(|t| t.local_date() > below).collect();
+                items.sort_by(newest_first);
+                listing.next(items, Some(below)).map(Attempt::Done)
+            }
+            // Every candidate is in the newest second: that second is a page of its own.
+            Some(_) => self.token_second_page(filter, listing, seconds[0]).await,
+            // The newest reply does not show the top of the window (a server sorting by id, or
+            // transactions arriving): find the top window by counting alone.
+            None => match self.token_top_window(filter, lo, upper, limit, &seconds).await? {
+                TopWindow::Window(from, n) => match self.token_whole_window(filter, Some(from), upper, n).await? {
+                    Some(mut items) => {
+                        items.sort_by(newest_first);
+                        listing
+                            .next(items, from.checked_sub_signed(one_second()))
+                            .map(Attempt::Done)
+                    }
+                    None => Ok(Attempt::Changed(format!(
+                        "SePay counted {n} transactions from {from} but listed fewer"
+                    ))),
+                },
+                TopWindow::Second(second) => self.token_second_page(filter, listing, second).await,
+                TopWindow::NotFound => Ok(Attempt::Changed(
+                    "SePay's counts of the newest transactions did not settle".to_string(),
+                )),
+            },
+        }
+    }
+
+    /// The page of every transaction at `second`, followed by the window up to the second before.
+    async fn token_second_page(
+        &self,
+        filter: &Checked,
+        listing: Listing,
+        second: NaiveDateTime,
+    ) -> Result<Attempt, Error> {
+        let in_second = self.token_count(filter, Some(second), Some(second)).await?;
+        if in_second > u64::from(TOKEN_MAX_PAGE_SIZE) {
+            return Err(Error::Provider(ErrorContext::new(format!(
+                "SePay has {in_second} transactions at {second}, more than the {TOKEN_MAX_PAGE_SIZE} one reply can hold; \
+                 they cannot be listed completely"
+            ))));
+        }
+        match self
+            .token_whole_window(filter, Some(second), Some(second), in_second)
+            .await?
+        {
+            Some(mut items) => {
+                items.sort_by(newest_first);
+                listing
+                    .next(items, second.checked_sub_signed(one_second()))
+                    .map(Attempt::Done)
+            }
+            None => Ok(Attempt::Changed(format!(
+                "SePay counted {in_second} transactions at {second} but listed fewer"
+            ))),
+        }
+    }
+
+    /// The top of the window `lo..=upper` that holds at most `limit` transactions (at least one),
+    /// found with `transactions/count` alone (a binary search over seconds), for when the newest
+    /// reply does not show it. `seconds` are the (descending) seconds of that reply, where the
+    /// search starts.
+    async fn token_top_window(
+        &self,
+        filter: &Checked,
+        lo: Option<NaiveDateTime>,
+        upper: Option<NaiveDateTime>,
+        limit: u32,
+        seconds: &[NaiveDateTime],
+    ) -> Result<TopWindow, Error> {
+        let limit = u64::from(limit);
+        let count_from = |from: NaiveDateTime| self.token_count(filter, Some(from), upper);
+        let floor = lo.unwrap_or(DateTime::UNIX_EPOCH.naive_utc());
+        // Below: a second from which more than `limit` are counted (the filter's start has all).
+        let (Some(&newest), Some(&oldest)) = (seconds.first(), seconds.last()) else {
+            return Ok(TopWindow::NotFound);
+        };
+        let mut low = match lo {
+            Some(lo) => lo,
+            None => {
+                let mut step = TimeDelta::zero();
+                loop {
+                    let at = oldest.checked_sub_signed(step).filter(|t| *t > floor).unwrap_or(floor);
+                    if at == floor || count_from(at).await? > limit {
+                        break at;
+                    }
+                    step = if step.is_zero() { TimeDelta::hours(1) } else { step * 2 };
+                }
+            }
+        };
+        // Above: a second from which at most `limit` are counted.
+        let (mut high, mut high_count) = match upper {
+            Some(u) => match u.checked_add_signed(one_second()) {
+                Some(after) => (after, 0),
+                None => return Ok(TopWindow::NotFound),
+            },
+            None => {
+                let mut step = one_second();
+                let mut found = None;
+                for _ in 0..48 {
+                    let Some(at) = newest.checked_add_signed(step) else {
+                        break;
+                    };
+                    let n = count_from(at).await?;
+                    if n <= limit {
+                        found = Some((at, n));
+                        break;
+                    }
+                    low = low.max(at);
+                    step = step * 2;
+                }
+                match found {
+                    Some(found) => found,
+                    None => return Ok(TopWindow::NotFound),
+                }
+            }
+        };
+        if high <= low {
+            return Ok(TopWindow::NotFound);
+        }
+        while (high - low) > one_second() {
+            let mid = low + TimeDelta::seconds((high - low).num_seconds() / 2);
+            let n = count_from(mid).await?;
+            if n > limit {
+                low = mid;
+            } else {
+                (high, high_count) = (mid, n);
+            }
+        }
+        Ok(if high_count == 0 {
+            TopWindow::Second(low)
+        } else {
+            TopWindow::Window(high, high_count)
+        })
+    }
+
+    /// True when SePay counts, in the window above `below` (up to `upper`), exactly the
+    /// transactions of `newest` above it: none of that window is missing from `newest`.
+    async fn token_cut_holds(
+        &self,
+        filter: &Checked,
+        newest: &[SepayTransaction],
+        below: NaiveDateTime,
+        upper: Option<NaiveDateTime>,
+    ) -> Result<bool, Error> {
+        let Some(from) = below.checked_add_signed(one_second()) else {
+            return Ok(false);
+        };
+        let held = newest.iter().filter(|t| t.local_date() > below).count() as u64;
+        Ok(self.token_count(filter, Some(from), upper).await? == held)
+    }
+}
+
+/// The bookkeeping of an API-token listing across pages.
+#[derive(Debug, Clone, Copy)]
+struct Listing {
+    lo: Option<NaiveDateTime>,
+    seen: u64,
+    expected: u64,
+}
+
+impl Listing {
+    /// A page of `items` followed by the window up to `upper` (included); the last page when
+    /// `upper` is `None` or below the filter's lower end.
+    fn next(self, items: Vec<SepayTransaction>, upper: Option<NaiveDateTime>) -> Result<Page<SepayTransaction>, Error> {
+        match upper {
+            Some(upper) if self.lo.is_none_or(|lo| upper >= lo) => {
+                let seen = self.seen + items.len() as u64;
+                let cursor = TokenCursor {
+                    upper,
+                    seen,
+                    expected: self.expected,
+                };
+                Ok(Page::new(items, Some(cursor.cursor())).with_total(Some(self.expected.max(seen))))
+            }
+            _ => self.finish(items),
+        }
+    }
+
+    /// The last page: an error when the listing returned fewer transactions than first counted.
+    fn finish(self, mut items: Vec<SepayTransaction>) -> Result<Page<SepayTransaction>, Error> {
+        let seen = self.seen + items.len() as u64;
+        if seen < self.expected {
+            return Err(Error::Provider(ErrorContext::new(format!(
+                "SePay's transaction list ended after {seen} of the {} transactions its count reported; \
+                 the listing is incomplete (transactions were deleted while it was read?)",
+                self.expected
+            ))));
+        }
+        items.sort_by(newest_first);
+        Ok(Page::new(items, None).with_total(Some(seen)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx(id: &str, content: &str, code: Option<&str>) -> SepayTransaction {
+        SepayTransaction {
+            id: id.into(),
+            bank_account_id: None,
+            bank_brand_name: String::new(),
+            account_number: "1".into(),
+            transaction_date: DateTime::parse_from_rfc3339("2023-05-05T19:59:48+07:00").unwrap(),
+            amount_in: Money::from_minor_units(1, Currency::VND),
+            amount_out: Money::zero(Currency::VND),
+            accumulated: None,
+            transaction_content: content.into(),
+            reference_number: None,
+            code: code.map(str::to_string),
+            sub_account: None,
+        }
+    }
+
+    #[test]
+    fn payment_codes_match_the_code_or_a_whole_word_of_the_content() {
+        assert!(tx("1", "", Some("dhab12CD34")).matches_payment_code("DHAB12CD34"));
+        assert!(tx("1", "CK DHAB12CD34 thanh toan", None).matches_payment_code("DHAB12CD34"));
+        assert!(tx("1", "MBVCB.123.dhab12cd34.CT tu", None).matches_payment_code("DHAB12CD34"));
+        assert!(tx("1", "Thanh toán-DHAB12CD34-đơn", None).matches_payment_code("DHAB12CD34"));
+        assert!(!tx("1", "XDHAB12CD34 thanh toan", None).matches_payment_code("DHAB12CD34"));
+        assert!(!tx("1", "DHAB12CD345", None).matches_payment_code("DHAB12CD34"));
+        assert!(!tx("1", "DHAB12CD34", Some("DHOTHER")).matches_payment_code("DHAB12CD3"));
+        assert!(!tx("1", "anything", None).matches_payment_code(" "));
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_others() {
+        let c = TokenCursor {
+            upper: NaiveDate::from_ymd_opt(2023, 5, 5)
+                .unwrap()
+                .and_hms_opt(19, 59, 48)
+                .unwrap(),
+            seen: 7,
+            expected: 9,
+        };
+        assert_eq!(c.cursor().as_str(), "t:20230505195948/7/9");
+        assert_eq!(TokenCursor::parse(&c.cursor()), Some(c));
+        for bad in [
+            "p:1",
+            "t:2023/1/2",
+            "t:20230505195948/1",
+            "t:20230505195948/1/2/3",
+            "t:20231305195948/1/2",
+        ] {
+            assert_eq!(TokenCursor::parse(&PageCursor::new(bad)), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn filter_checks() {
+        let bad = |f: TransactionFilter| matches!(f.checked(), Err(Error::InvalidRequest(_)));
+        let d = |day| NaiveDate::from_ymd_opt(2023, 5, day).unwrap();
+        assert!(bad(TransactionFilter::default().account_number(" ")));
+        assert!(bad(TransactionFilter::default().date_range(d(5), d(1))));
+        assert!(bad(
+            TransactionFilter::default().amount_in(Money::from_minor_units(100, Currency::USD))
+        ));
+        assert!(bad(
+            TransactionFilter::default().amount_out(Money::parse("100.5", Currency::VND).unwrap())
+        ));
+        assert!(bad(
+            TransactionFilter::default().amount_in(Money::from_minor_units(-1, Currency::VND))
+        ));
+        let ok = TransactionFilter::default()
+            .amount_in(Money::parse("18067000.00", Currency::VND).unwrap())
+            .checked()
+            .unwrap();
+        assert_eq!(ok.amount_in.as_deref(), Some("18067000"));
+        assert!(TransactionFilter::default()
+            .bank_account_id(19)
+            .checked()
+            .unwrap()
+            .for_token_api()
+            .is_err());
+    }
+}
