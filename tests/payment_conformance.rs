@@ -15,11 +15,15 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use gateway::finan::webhook::FinanWebhookVerifier;
 use gateway::receiver::{axum, WebhookReceiver};
-use gateway::sepay::{CheckoutEnvironment, SepayIpnVerifier, SepayPaymentGateway};
+use gateway::sepay::{
+    CheckoutEnvironment, SepayBankTransfer, SepayBankWebhookVerifier, SepayClient, SepayIpnVerifier,
+    SepayPaymentGateway,
+};
 use gateway::{
-    Currency, Money, PayerAction, PaymentEvent, PaymentProvider, PaymentRequest, SecretString, WebhookVerifier,
+    Bank, Currency, Money, PayerAction, PaymentEvent, PaymentProvider, PaymentRequest, SecretString, WebhookVerifier,
 };
 use gateway_core::testing::{check_payment_provider, PaymentConformanceReport, PaymentHarness};
+use gateway_sandbox::sepay::NewTransfer;
 use gateway_sandbox::{Sandbox, SandboxConfig, SandboxCredentials};
 use tokio::sync::Notify;
 
@@ -151,6 +155,7 @@ fn fast_config() -> SandboxConfig {
     SandboxConfig {
         finan_webhook_retry_delays: [50, 100, 200].map(Duration::from_millis).to_vec(),
         sepay_ipn_retry_delays: [50, 100, 200].map(Duration::from_millis).to_vec(),
+        sepay_webhook_retry_delays: [50, 100, 200].map(Duration::from_millis).to_vec(),
         ..SandboxConfig::default()
     }
 }
@@ -260,4 +265,80 @@ async fn sepay_payment_gateway_conforms() {
     .await;
     print(&report, "sepay payment gateway");
     assert_eq!(sandbox.sepay().orders().len(), 1, "one order at SePay");
+}
+
+/// The sandbox's account 18 (Vietcombank), visible both to the API token and through OAuth.
+const RECEIVING_ACCOUNT: &str = "0071000899999";
+
+/// SePay's bank-transfer flow over `client`: the payer transfers to account 18 with the remark
+/// from the QR code, and SePay's bank-transaction webhook reaches the receiver.
+async fn sepay_bank_transfer_conforms(client: SepayClient, reference_id: &str, sandbox: Arc<Sandbox>) {
+    let c = sandbox.credentials();
+    let bank = Bank::from_bin("970436").expect("Vietcombank");
+    let transfers = Arc::new(
+        SepayBankTransfer::builder(client, bank, RECEIVING_ACCOUNT, "NGUYEN VAN A")
+            .build()
+            .unwrap(),
+    );
+    let verifier = Arc::new(SepayBankWebhookVerifier::new(SecretString::from(
+        c.sepay_webhook_api_key.clone(),
+    )));
+    let payer_sandbox = sandbox.clone();
+    let payer: Box<Payer> = Box::new(move |request, amount| {
+        let sandbox = payer_sandbox.clone();
+        Box::pin(async move {
+            // What the payer's banking app sends after scanning the QR code.
+            let Some(PayerAction::BankTransfer {
+                account_number,
+                remark: Some(remark),
+                ..
+            }) = request.payer_action
+            else {
+                return Err(format!("a bank transfer with a remark, got {:?}", request.payer_action));
+            };
+            let dong = amount.to_minor_units().map_err(|e| e.to_string())?;
+            sandbox
+                .sepay()
+                .transfer(NewTransfer::incoming(account_number, dong.unsigned_abs(), remark))
+                .map(drop)
+                .map_err(|e| format!("{e:?}"))
+        })
+    });
+    let (harness, url) = SandboxHarness::serve("/webhooks/sepay", verifier, transfers.clone(), true, payer).await;
+    sandbox.sepay().set_webhook_url(Some(url));
+
+    let report = check_payment_provider(transfers.as_ref(), &harness, reference_id, vnd(500_000), "DHNOTACODE").await;
+    print(&report, "sepay bank transfer");
+    let deliveries = sandbox.sepay().webhook_deliveries();
+    assert!(
+        deliveries.iter().all(|d| d.succeeded()),
+        "every webhook was acknowledged at once: {deliveries:?}"
+    );
+    assert_eq!(
+        sandbox.sepay().rate_limited_count(),
+        0,
+        "client-side pacing keeps under the limit"
+    );
+}
+
+#[tokio::test]
+async fn sepay_bank_transfer_by_api_token_conforms() {
+    let sandbox = Arc::new(
+        Sandbox::start_with(fast_config(), SandboxCredentials::default())
+            .await
+            .unwrap(),
+    );
+    let client = common::sepay_token(&sandbox, &sandbox.credentials().sepay_api_token);
+    sepay_bank_transfer_conforms((*client).clone(), "CONF-SEPAY-TOKEN-1", sandbox).await;
+}
+
+#[tokio::test]
+async fn sepay_bank_transfer_by_oauth_conforms() {
+    let sandbox = Arc::new(
+        Sandbox::start_with(fast_config(), SandboxCredentials::default())
+            .await
+            .unwrap(),
+    );
+    let client = common::sepay_oauth(&sandbox, &sandbox.credentials().sepay_oauth_access_token);
+    sepay_bank_transfer_conforms((*client).clone(), "conf-sepay-oauth-1", sandbox).await;
 }

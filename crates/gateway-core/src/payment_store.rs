@@ -27,7 +27,7 @@ pub enum InsertOutcome {
     Inserted,
     /// A request with the same [`PaymentRequest::reference_id`] was already saved: it is returned
     /// and nothing was written (creating a payment twice must not create two).
-    ReferenceExists(PaymentRequest),
+    ReferenceExists(Box<PaymentRequest>),
     /// Another request already has this [`PaymentRequest::id`] (a generated code collided):
     /// nothing was written; generate another id and try again.
     IdTaken,
@@ -110,7 +110,7 @@ impl PaymentRequestStore for MemoryPaymentRequestStore {
     async fn insert(&self, request: &PaymentRequest) -> Result<InsertOutcome, Error> {
         let mut inner = self.lock();
         if let Some(&at) = inner.by_reference.get(&request.reference_id) {
-            return Ok(InsertOutcome::ReferenceExists(inner.requests[at].clone()));
+            return Ok(InsertOutcome::ReferenceExists(Box::new(inner.requests[at].clone())));
         }
         if inner.by_id.contains_key(&request.id) {
             return Ok(InsertOutcome::IdTaken);
@@ -186,7 +186,7 @@ mod tests {
         );
         assert_eq!(
             store.insert(&request("B2", "order-1")).await.unwrap(),
-            InsertOutcome::ReferenceExists(request("A1", "order-1"))
+            InsertOutcome::ReferenceExists(Box::new(request("A1", "order-1")))
         );
         assert_eq!(
             store.insert(&request("A1", "order-2")).await.unwrap(),

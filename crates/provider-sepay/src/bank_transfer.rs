@@ -594,7 +594,7 @@ impl PaymentProvider for SepayBankTransfer {
                     tracing::debug!(target: "provider_sepay", code = %payment.id, "bank-transfer request created");
                     return Ok(payment);
                 }
-                InsertOutcome::ReferenceExists(existing) => return self.existing(existing, request).await,
+                InsertOutcome::ReferenceExists(existing) => return self.existing(*existing, request).await,
                 InsertOutcome::IdTaken => continue,
                 other => {
                     return Err(Error::Store {
