@@ -1,45 +1,62 @@
 //! Accepting a payment, end to end, against the built-in sandbox (no credentials needed):
 //!
 //! ```text
-//! cargo run --example accept_payment --features axum,qr-render
+//! cargo run --example accept_payment --features axum,qr-render [-- finan | sepay | sepay-checkout]
 //! ```
 //!
-//! 1. creates a payment request of 500,000 VND for order `ORDER-<unix time>` by bank transfer,
-//!    through the provider-neutral `PaymentProvider` trait (the app does not know it is Finan);
-//! 2. prints its id, code, transfer remark and expiry, and the VietQR code in the terminal;
-//! 3. starts a webhook receiver (`gateway::receiver`, Finan's verifier) on a free local port and
-//!    registers its URL with the sandbox, as a merchant does in Finan's portal;
-//! 4. plays the customer: pays 200,000 VND, then the remaining 300,000 VND (the sandbox's payer
-//!    simulation), and prints each verified `PaymentReceived` event the receiver hands over;
+//! The argument picks the provider (default `finan`); the app code below the setup is the same
+//! for all three, through the provider-neutral traits:
+//!
+//! - `finan`: a Finan One payment request (its VietQR);
+//! - `sepay`: SePay's bank-transfer flow (`SepayBankTransfer`: a VietQR for the merchant's own
+//!   account with a payment code in the remark, matched by SePay's bank-transaction webhook);
+//! - `sepay-checkout`: SePay's payment gateway (a signed checkout form, paid in full, an IPN).
+//!
+//! 1. creates a payment request of 500,000 VND for order `ORDER-<unix time>` by bank transfer;
+//! 2. prints its id, code, transfer remark and expiry, and the VietQR code in the terminal (or
+//!    the checkout form);
+//! 3. starts a webhook receiver (`gateway::receiver`, the provider's verifier, events completed
+//!    with the provider's records) on a free local port and registers its URL with the sandbox,
+//!    as a merchant does in the provider's portal;
+//! 4. plays the customer: pays 200,000 VND, then the remaining 300,000 VND (a checkout is paid in
+//!    full), and prints each verified `PaymentReceived` event the receiver hands over;
 //! 5. reads the payment request again: Paid, 500,000 VND paid.
 //!
 //! The exit status is non-zero when any step does not come out as expected (within 10 seconds
 //! for the webhooks). Real providers have no payer simulation, so this example always runs on the
-//! sandbox; with real credentials, create payments with `FinanClient` as in step 1 and receive
-//! the webhooks with the `webhook_receiver` example.
+//! sandbox; with real credentials, create payments as in step 1 and receive the webhooks with the
+//! `webhook_receiver` example.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use gateway::finan::webhook::FinanWebhookVerifier;
 use gateway::finan::FinanClient;
 use gateway::receiver::{axum, WebhookReceiver};
+use gateway::sepay::{
+    CheckoutEnvironment, SepayBankTransfer, SepayBankWebhookVerifier, SepayClient, SepayIpnVerifier,
+    SepayPaymentGateway,
+};
 use gateway::vietqr::VietQr;
 use gateway::{
-    CreatePayment, Currency, Money, PayerAction, PaymentEvent, PaymentMethod, PaymentProvider, PaymentReceived,
-    PaymentRequest, PaymentStatus, SecretString,
+    Bank, CreatePayment, Currency, Money, PayerAction, PaymentEvent, PaymentMethod, PaymentProvider, PaymentReceived,
+    PaymentRequest, PaymentStatus, SecretString, WebhookVerifier,
 };
+use gateway_sandbox::sepay::NewTransfer;
 use gateway_sandbox::{Sandbox, SandboxConfig, SandboxCredentials};
 use tokio::sync::mpsc;
 
 /// How long to wait for each webhook to arrive.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-const WEBHOOK_PATH: &str = "/webhooks/finan";
+/// The sandbox's SePay account that receives bank transfers (Vietcombank).
+const SEPAY_ACCOUNT: &str = "0071000899999";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
+    let choice = std::env::args().nth(1).unwrap_or_else(|| "finan".into());
+    match run(&choice).await {
         Ok(()) => {
             println!("\nOK: payment accepted.");
             ExitCode::SUCCESS
@@ -51,39 +68,62 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), String> {
-    if std::env::var("FINAN_CLIENT_ID").is_ok_and(|v| !v.trim().is_empty()) {
+/// Pays an amount (whole đồng) toward a payment request, as the customer would.
+type Payer = Box<dyn Fn(PaymentRequest, i64) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+/// Everything provider-specific: the one place the app names a provider.
+struct Setup {
+    provider: Arc<dyn PaymentProvider>,
+    verifier: Arc<dyn WebhookVerifier>,
+    webhook_path: &'static str,
+    /// What the customer pays, in turn.
+    installments: Vec<i64>,
+    pay: Payer,
+}
+
+async fn run(choice: &str) -> Result<(), String> {
+    if ["FINAN_CLIENT_ID", "SEPAY_API_TOKEN"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()))
+    {
         println!(
-            "Note: FINAN_CLIENT_ID is set, but this flow needs the sandbox's payer simulation (nobody pays a real \
-             payment request for you), so it runs on the built-in sandbox and ignores your credentials."
+            "Note: credentials are set, but this flow needs the sandbox's payer simulation (nobody pays a real \
+             payment request for you), so it runs on the built-in sandbox and ignores them."
         );
     }
 
-    // The sandbox, with Finan's webhook retries shortened from 5/10/15 minutes to under a second.
+    // The sandbox, with webhook retries shortened from minutes to under a second.
+    let retries = [100, 300, 600].map(Duration::from_millis).to_vec();
     let config = SandboxConfig {
-        finan_webhook_retry_delays: [100, 300, 600].map(Duration::from_millis).to_vec(),
+        finan_webhook_retry_delays: retries.clone(),
+        sepay_ipn_retry_delays: retries.clone(),
+        sepay_webhook_retry_delays: retries,
         ..SandboxConfig::default()
     };
-    let credentials = SandboxCredentials::default();
-    let sandbox = Sandbox::start_with(config, credentials.clone())
-        .await
-        .map_err(|e| format!("the sandbox could not start: {e}"))?;
-    println!("Sandbox: Finan One at {}\n", sandbox.finan_base_url());
-
-    let finan = FinanClient::builder()
-        .client_id(credentials.finan_client_id.clone())
-        .secret_key(SecretString::from(credentials.finan_secret_key.clone()))
-        .base_url(&sandbox.finan_base_url())
-        .build()
-        .map_err(|e| format!("the Finan client could not be built: {e}"))?;
-    // From here on the app sees only the trait.
-    let provider: &dyn PaymentProvider = &finan;
+    let sandbox = Arc::new(
+        Sandbox::start_with(config, SandboxCredentials::default())
+            .await
+            .map_err(|e| format!("the sandbox could not start: {e}"))?,
+    );
+    let setup = match choice {
+        "finan" => finan(&sandbox)?,
+        "sepay" => sepay_bank_transfer(&sandbox)?,
+        "sepay-checkout" => sepay_checkout(&sandbox)?,
+        other => {
+            return Err(format!(
+                "unknown provider {other:?}: use finan, sepay or sepay-checkout"
+            ))
+        }
+    };
+    // From here on the app sees only the traits.
+    let provider = setup.provider.as_ref();
+    println!("Sandbox: {choice} ({})\n", provider.provider_name());
 
     // 1. Create the payment request.
     let order = format!("ORDER-{}", unix_now());
     let total = Money::from_minor_units(500_000, Currency::VND);
     let mut create = CreatePayment::new(total, order.clone(), PaymentMethod::BankTransfer);
-    create.description = Some("Thanh toan don hang".into());
+    create.description = Some("Thanh toán đơn hàng".into());
     let payment = provider
         .create_payment(&create)
         .await
@@ -105,12 +145,8 @@ async fn run() -> Result<(), String> {
 
     // 3. The receiver, on a free local port, forwarding each new verified event to a channel.
     let (events_tx, mut events) = mpsc::unbounded_channel::<PaymentEvent>();
-    let verifier = FinanWebhookVerifier::new(
-        credentials.finan_client_id.clone(),
-        SecretString::from(credentials.finan_secret_key.clone()),
-    );
     let router = WebhookReceiver::new()
-        .route(WEBHOOK_PATH, Arc::new(verifier))
+        .route_with_provider(setup.webhook_path, setup.verifier.clone(), setup.provider.clone())
         .handler(move |event: PaymentEvent| {
             let events_tx = events_tx.clone();
             async move { events_tx.send(event).map_err(|_| "the example stopped listening") }
@@ -120,33 +156,27 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on a local port: {e}"))?;
     let receiver_url = format!(
-        "http://{}{WEBHOOK_PATH}",
-        listener.local_addr().map_err(|e| e.to_string())?
+        "http://{}{}",
+        listener.local_addr().map_err(|e| e.to_string())?,
+        setup.webhook_path
     );
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
-    sandbox.finan().set_webhook_url(Some(receiver_url.clone()));
+    match choice {
+        "finan" => sandbox.finan().set_webhook_url(Some(receiver_url.clone())),
+        "sepay" => sandbox.sepay().set_webhook_url(Some(receiver_url.clone())),
+        _ => sandbox.sepay().set_ipn_url(Some(receiver_url.clone())),
+    }
     println!("\nWebhook receiver listening at {receiver_url} (registered with the sandbox)");
 
-    // 4. The customer pays in two transfers; each one brings a signed webhook.
+    // 4. The customer pays; each payment brings one verified event.
     let mut received: Vec<PaymentReceived> = Vec::new();
-    for amount in [200_000, 300_000] {
-        println!(
-            "\nCustomer pays {}...",
-            grouped(&Money::from_minor_units(amount, Currency::VND))
-        );
-        sandbox
-            .finan()
-            .pay(&payment.id, amount as u64)
-            .map_err(|e| format!("the sandbox refused the payment: {e}"))?;
+    for &amount in &setup.installments {
+        let amount_money = Money::from_minor_units(amount, Currency::VND);
+        println!("\nCustomer pays {}...", grouped(&amount_money));
+        (setup.pay)(payment.clone(), amount).await?;
         let event = tokio::time::timeout(WEBHOOK_TIMEOUT, events.recv())
             .await
-            .map_err(|_| {
-                format!(
-                    "no webhook within {} s; deliveries: {:?}",
-                    WEBHOOK_TIMEOUT.as_secs(),
-                    sandbox.finan().deliveries()
-                )
-            })?
+            .map_err(|_| format!("no webhook within {} s", WEBHOOK_TIMEOUT.as_secs()))?
             .ok_or("the receiver stopped")?;
         let PaymentEvent::PaymentReceived(paid) = event else {
             return Err(format!("expected a payment, got {event:?}"));
@@ -159,10 +189,7 @@ async fn run() -> Result<(), String> {
             paid.payment_request_id.as_deref().unwrap_or("-"),
             paid.paid_at.map_or_else(|| "-".to_string(), |t| t.to_rfc3339()),
         );
-        check(
-            paid.amount == Money::from_minor_units(amount, Currency::VND),
-            "the event's amount is the amount paid",
-        )?;
+        check(paid.amount == amount_money, "the event's amount is the amount paid")?;
         check(
             paid.payment_request_id.as_deref() == Some(payment.id.as_str()),
             "the event names the payment request",
@@ -178,17 +205,13 @@ async fn run() -> Result<(), String> {
         println!("Status now: {}", status_line(&now));
         received.push(paid);
     }
-    check(received.len() == 2, "two payment events")?;
     check(
-        received[0].event_id != received[1].event_id,
-        "each transfer is its own event",
+        received.len() == setup.installments.len(),
+        "one payment event per payment",
     )?;
-
-    // Every delivery was acknowledged on the first attempt.
-    let deliveries = sandbox.finan().wait_for_deliveries(2, WEBHOOK_TIMEOUT).await;
     check(
-        deliveries.len() == 2 && deliveries.iter().all(|d| d.succeeded() && d.attempt == 1),
-        "the sandbox's two deliveries were acknowledged",
+        received.windows(2).all(|pair| pair[0].event_id != pair[1].event_id),
+        "each payment is its own event",
     )?;
 
     // 5. The final state, as the provider reports it.
@@ -202,6 +225,128 @@ async fn run() -> Result<(), String> {
 
     server.abort();
     Ok(())
+}
+
+/// Finan One: payment requests signed with the Open API credentials; the customer pays through
+/// the sandbox's payer control.
+fn finan(sandbox: &Arc<Sandbox>) -> Result<Setup, String> {
+    let c = sandbox.credentials();
+    let client = FinanClient::builder()
+        .client_id(c.finan_client_id.clone())
+        .secret_key(SecretString::from(c.finan_secret_key.clone()))
+        .base_url(&sandbox.finan_base_url())
+        .build()
+        .map_err(|e| format!("the Finan client could not be built: {e}"))?;
+    let verifier = FinanWebhookVerifier::new(
+        c.finan_client_id.clone(),
+        SecretString::from(c.finan_secret_key.clone()),
+    );
+    let sandbox = sandbox.clone();
+    Ok(Setup {
+        provider: Arc::new(client),
+        verifier: Arc::new(verifier),
+        webhook_path: "/webhooks/finan",
+        installments: vec![200_000, 300_000],
+        pay: Box::new(move |payment, amount| {
+            let sandbox = sandbox.clone();
+            Box::pin(async move {
+                sandbox
+                    .finan()
+                    .pay(&payment.id, amount.unsigned_abs())
+                    .map(drop)
+                    .map_err(|e| format!("the sandbox refused the payment: {e}"))
+            })
+        }),
+    })
+}
+
+/// SePay bank transfers to the merchant's account 18, read back with the API token; the customer
+/// transfers with the remark from the QR code.
+fn sepay_bank_transfer(sandbox: &Arc<Sandbox>) -> Result<Setup, String> {
+    let c = sandbox.credentials();
+    let client = SepayClient::api_token(SecretString::from(c.sepay_api_token.clone()))
+        .base_url(&sandbox.sepay_base_url())
+        .build()
+        .map_err(|e| format!("the SePay client could not be built: {e}"))?;
+    let bank = Bank::from_bin("970436").ok_or("Vietcombank is a known bank")?;
+    let transfers = SepayBankTransfer::builder(client, bank, SEPAY_ACCOUNT, "NGUYEN VAN A")
+        .expires_after(Duration::from_secs(30 * 60))
+        .build()
+        .map_err(|e| format!("the SePay bank-transfer provider could not be built: {e}"))?;
+    let verifier = SepayBankWebhookVerifier::new(SecretString::from(c.sepay_webhook_api_key.clone()));
+    let sandbox = sandbox.clone();
+    Ok(Setup {
+        provider: Arc::new(transfers),
+        verifier: Arc::new(verifier),
+        webhook_path: "/webhooks/sepay",
+        installments: vec![200_000, 300_000],
+        pay: Box::new(move |payment, amount| {
+            let sandbox = sandbox.clone();
+            Box::pin(async move {
+                let Some(PayerAction::BankTransfer {
+                    account_number,
+                    remark: Some(remark),
+                    ..
+                }) = payment.payer_action
+                else {
+                    return Err("the payment request has no transfer remark".into());
+                };
+                sandbox
+                    .sepay()
+                    .transfer(NewTransfer::incoming(account_number, amount.unsigned_abs(), remark))
+                    .map(drop)
+                    .map_err(|e| format!("the sandbox refused the transfer: {e}"))
+            })
+        }),
+    })
+}
+
+/// SePay's payment gateway: the customer's browser posts the signed checkout form, then pays the
+/// order in full.
+fn sepay_checkout(sandbox: &Arc<Sandbox>) -> Result<Setup, String> {
+    let c = sandbox.credentials();
+    let base = sandbox.sepay_base_url();
+    let gateway = SepayPaymentGateway::builder(
+        c.sepay_merchant_id.clone(),
+        SecretString::from(c.sepay_secret_key.clone()),
+        CheckoutEnvironment::Sandbox,
+    )
+    .order_api_base_url(&format!("{base}/v1/"))
+    .checkout_url(&format!("{base}/v1/checkout/init"))
+    .build()
+    .map_err(|e| format!("the SePay gateway could not be built: {e}"))?;
+    let verifier = SepayIpnVerifier::new(SecretString::from(c.sepay_secret_key.clone()));
+    let sandbox = sandbox.clone();
+    Ok(Setup {
+        provider: Arc::new(gateway),
+        verifier: Arc::new(verifier),
+        webhook_path: "/webhooks/sepay-ipn",
+        installments: vec![500_000],
+        pay: Box::new(move |payment, _amount| {
+            let sandbox = sandbox.clone();
+            Box::pin(async move {
+                let Some(PayerAction::FormPost { url, fields }) = payment.payer_action else {
+                    return Err("the payment request has no checkout form".into());
+                };
+                let browser = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                let posted = browser
+                    .post(&url)
+                    .form(&fields)
+                    .send()
+                    .await
+                    .map_err(|e| format!("posting the checkout form failed: {e}"))?;
+                check(posted.status().as_u16() == 303, "the checkout accepts the signed form")?;
+                sandbox
+                    .sepay()
+                    .pay_order(&payment.reference_id)
+                    .map(drop)
+                    .map_err(|e| format!("the sandbox refused the payment: {e:?}"))
+            })
+        }),
+    })
 }
 
 /// Prints what the customer does: the transfer details and the VietQR code, or the page to open.
@@ -250,6 +395,13 @@ fn show_payer_action(payment: &PaymentRequest) -> Result<(), String> {
         }
         Some(PayerAction::Redirect { url }) => {
             println!("  pay at     {url}");
+            Ok(())
+        }
+        Some(PayerAction::FormPost { url, fields }) => {
+            println!("  checkout   POST {url}");
+            for (name, value) in fields {
+                println!("             {name}={value}");
+            }
             Ok(())
         }
         other => Err(format!("unexpected payer action {other:?}")),

@@ -6,13 +6,18 @@
 //! use std::sync::Arc;
 //!
 //! use gateway::receiver::WebhookReceiver;
-//! use gateway::{PaymentEvent, WebhookVerifier};
+//! use gateway::{PaymentEvent, PaymentProvider, WebhookVerifier};
 //!
 //! # async fn credit_order(_order: Option<&str>, _amount: &gateway::Money) -> Result<(), String> { Ok(()) }
-//! async fn serve(finan: Arc<dyn WebhookVerifier>, sepay: Arc<dyn WebhookVerifier>) -> std::io::Result<()> {
+//! async fn serve(
+//!     finan: Arc<dyn WebhookVerifier>,
+//!     sepay: Arc<dyn WebhookVerifier>,
+//!     // e.g. a `SepayBankTransfer`: its events carry a payment code, and it knows the order.
+//!     sepay_payments: Arc<dyn PaymentProvider>,
+//! ) -> std::io::Result<()> {
 //!     let app = WebhookReceiver::new()
 //!         .route("/webhooks/finan", finan)
-//!         .route("/webhooks/sepay", sepay)
+//!         .route_with_provider("/webhooks/sepay", sepay, sepay_payments)
 //!         .handler(|event: PaymentEvent| async move {
 //!             if let PaymentEvent::PaymentReceived(payment) = &event {
 //!                 credit_order(payment.reference_id.as_deref(), &payment.amount).await?;

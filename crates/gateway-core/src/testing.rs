@@ -207,7 +207,8 @@ pub struct PaymentConformanceReport {
 /// 5. paying the rest makes it [`PaymentStatus::Paid`] with `amount` paid, by `get_payment` and in
 ///    the listing by reference;
 /// 6. the handler received exactly one [`PaymentEvent::PaymentReceived`] per payment for the
-///    reference id, from this provider, with distinct event ids and the amounts paid;
+///    reference id, from this provider, naming the payment request by its id, with distinct
+///    event ids and the amounts paid;
 /// 7. a missing id gives [`Error::NotFound`].
 ///
 /// # Panics
@@ -358,6 +359,11 @@ pub async fn check_payment_provider(
             payment.reference_id.as_deref(),
             Some(reference_id),
             "{name}: an event does not carry the reference id"
+        );
+        assert_eq!(
+            payment.payment_request_id.as_deref(),
+            Some(created.id.as_str()),
+            "{name}: an event does not name the payment request by the id get_payment takes"
         );
         totals.add(&payment.amount).unwrap_or_else(|e| panic!("{name}: {e}"));
     }

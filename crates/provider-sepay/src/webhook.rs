@@ -549,7 +549,10 @@ fn bank_transaction_from_json(json: &[u8]) -> Result<SepayBankTransaction, Webho
 ///     gets its own event id;
 ///   - `reference_id`: `order.order_invoice_number` (the app's invoice number from the checkout
 ///     form);
-///   - `payment_request_id`: SePay's id of the order (`order.id`, else `order.order_id`);
+///   - `payment_request_id`: also `order.order_invoice_number`: the id of the payment request
+///     that [`crate::SepayPaymentGateway`] gave it (a checkout payment is known by its invoice
+///     number, so [`gateway_core::PaymentProvider::get_payment`] takes it), not SePay's internal
+///     order id;
 ///   - `amount`: `transaction.transaction_amount` (the money that moved), else
 ///     `order.order_amount`, exactly, in the matching `*_currency` (VND when absent); a fraction of
 ///     the currency's minor unit (of a đồng) or a negative amount is [`WebhookError::Malformed`],
@@ -810,8 +813,8 @@ fn parse_ipn_event(body: &[u8], object: &Map<String, Value>) -> Result<PaymentEv
         ))
     })?;
     let mut payment = PaymentReceived::new(PROVIDER, event_id, amount);
+    payment.payment_request_id = reference_id.clone();
     payment.reference_id = reference_id;
-    payment.payment_request_id = order_id;
     payment.method = transaction.payment_method.as_deref().and_then(ipn_method);
     payment.paid_at = transaction.transaction_date.as_deref().and_then(parse_sepay_date);
     Ok(PaymentEvent::PaymentReceived(payment))

@@ -488,10 +488,8 @@ fn ipn_order_paid_verifies_and_maps() {
     assert_eq!(payment.provider, "sepay");
     assert_eq!(payment.event_id, "c41d8e2a-93f6-4b0e-a7d5-61f2b8c03e94");
     assert_eq!(payment.reference_id.as_deref(), Some("DH123"));
-    assert_eq!(
-        payment.payment_request_id.as_deref(),
-        Some("7f3c2a10-5b8e-4d21-9c47-2e6a1f0b9d35")
-    );
+    // The id SepayPaymentGateway knows the payment by: the invoice number, not SePay's order id.
+    assert_eq!(payment.payment_request_id.as_deref(), Some("DH123"));
     assert_eq!(payment.amount, vnd(100_000));
     assert_eq!(payment.amount.amount().to_string(), "100000");
     assert_eq!(payment.method, Some(PaymentMethod::BankTransfer));
@@ -520,7 +518,7 @@ fn ipn_renewal_is_a_payment_with_its_own_transaction() {
     let payment = payment(verify_ipn(IPN_RENEWAL).unwrap());
     assert_eq!(payment.event_id, "190");
     assert_eq!(payment.reference_id.as_deref(), Some("SUB_202509_001"));
-    assert_eq!(payment.payment_request_id.as_deref(), Some("256"));
+    assert_eq!(payment.payment_request_id.as_deref(), Some("SUB_202509_001"));
     assert_eq!(payment.amount, vnd(50_000));
     assert_eq!(payment.method, Some(PaymentMethod::Card));
 }
