@@ -15,10 +15,7 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use gateway::finan::webhook::FinanWebhookVerifier;
 use gateway::receiver::{axum, WebhookReceiver};
-use gateway::sepay::{
-    CheckoutEnvironment, SepayBankTransfer, SepayBankWebhookVerifier, SepayClient, SepayIpnVerifier,
-    SepayPaymentGateway,
-};
+use gateway::sepay::{SepayBankTransfer, SepayBankWebhookVerifier, SepayClient, SepayIpnVerifier};
 use gateway::{
     Bank, Currency, Money, PayerAction, PaymentEvent, PaymentProvider, PaymentRequest, SecretString, WebhookVerifier,
 };
@@ -205,18 +202,7 @@ async fn sepay_payment_gateway_conforms() {
             .unwrap(),
     );
     let c = sandbox.credentials();
-    let base = sandbox.sepay_base_url();
-    let gateway = Arc::new(
-        SepayPaymentGateway::builder(
-            c.sepay_merchant_id.clone(),
-            SecretString::from(c.sepay_secret_key.clone()),
-            CheckoutEnvironment::Sandbox,
-        )
-        .order_api_base_url(&format!("{base}/v1/"))
-        .checkout_url(&format!("{base}/v1/checkout/init"))
-        .build()
-        .unwrap(),
-    );
+    let gateway = common::sepay_gateway(&sandbox);
     let verifier = Arc::new(SepayIpnVerifier::new(SecretString::from(c.sepay_secret_key.clone())));
     let payer_sandbox = sandbox.clone();
     let payer: Box<Payer> = Box::new(move |request, _amount| {

@@ -2,12 +2,14 @@
 //! the documents: create a payment (a signed checkout form), post the form as the payer's browser
 //! would, pay on the sandbox, receive the IPN through the receiver, and read the final status.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::TryStreamExt;
 use gateway::receiver::WebhookReceiver;
-use gateway::sepay::{CheckoutEnvironment, SepayIpnVerifier, SepayPaymentGateway};
+use gateway::sepay::SepayIpnVerifier;
 use gateway::webhook::PaymentEvent;
 use gateway::{
     CreatePayment, Currency, Money, PayerAction, PaymentFilter, PaymentMethod, PaymentProvider, PaymentStatus,
@@ -30,17 +32,8 @@ async fn checkout_pay_ipn_and_status_agree_between_client_and_sandbox() {
         .await
         .unwrap();
     let c = sandbox.credentials();
-    let base = sandbox.sepay_base_url();
-    let gateway = SepayPaymentGateway::builder(
-        c.sepay_merchant_id.clone(),
-        SecretString::from(c.sepay_secret_key.clone()),
-        CheckoutEnvironment::Sandbox,
-    )
-    .order_api_base_url(&format!("{base}/v1/"))
-    .checkout_url(&format!("{base}/v1/checkout/init"))
-    .build()
-    .unwrap();
-    let provider: &dyn PaymentProvider = &gateway;
+    let gateway = common::sepay_gateway(&sandbox);
+    let provider: &dyn PaymentProvider = gateway.as_ref();
 
     // 1. Create: a signed form, nothing at SePay yet.
     let request = CreatePayment::new(vnd(250_000), "INV-1001", PaymentMethod::BankTransfer);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use gateway::connection::{self, Connection};
 use gateway::finan::FinanClient;
-use gateway::sepay::{OAuthCredentials, SepayClient};
+use gateway::sepay::{CheckoutEnvironment, OAuthCredentials, SepayClient, SepayPaymentGateway};
 use gateway::SecretString;
 use gateway_sandbox::Sandbox;
 
@@ -64,5 +64,22 @@ pub fn sepay_oauth_without_refresh(sandbox: &Sandbox, access_token: &str) -> Arc
             .base_url(&sandbox.sepay_base_url())
             .build()
             .unwrap(),
+    )
+}
+
+/// SePay's payment gateway with the sandbox's merchant credentials, its checkout and Order API.
+pub fn sepay_gateway(sandbox: &Sandbox) -> Arc<SepayPaymentGateway> {
+    let c = sandbox.credentials();
+    let base = sandbox.sepay_base_url();
+    Arc::new(
+        SepayPaymentGateway::builder(
+            c.sepay_merchant_id.clone(),
+            SecretString::from(c.sepay_secret_key.clone()),
+            CheckoutEnvironment::Sandbox,
+        )
+        .order_api_base_url(&format!("{base}/v1/"))
+        .checkout_url(&format!("{base}/v1/checkout/init"))
+        .build()
+        .unwrap(),
     )
 }
