@@ -56,6 +56,9 @@ pub struct SandboxConfig {
     pub finan_timestamp_tolerance_secs: i64,
     /// Lifetime of OAuth access tokens issued by the sandbox's token endpoint, in seconds (documented: 3600).
     pub sepay_oauth_access_token_ttl_secs: i64,
+    /// How long an authorization code from `GET /oauth/authorize` can be exchanged at the token
+    /// endpoint (documented: 5 minutes). Tests shorten it to see codes expire.
+    pub sepay_oauth_code_ttl: Duration,
     /// Waits before each retry of a failed Finan webhook (non-2xx reply or connection error); its
     /// length is the number of retries. Documented: 5, 10 and 15 minutes. Tests use milliseconds.
     pub finan_webhook_retry_delays: Vec<Duration>,
@@ -96,6 +99,7 @@ impl Default for SandboxConfig {
             finan_requests_per_minute: Some(100),
             finan_timestamp_tolerance_secs: 30,
             sepay_oauth_access_token_ttl_secs: 3600,
+            sepay_oauth_code_ttl: Duration::from_secs(300),
             finan_webhook_retry_delays: [5, 10, 15].map(|m| Duration::from_secs(m * 60)).to_vec(),
             finan_webhook_timeout: Duration::from_secs(30),
             sepay_ipn_retry_delays: [1, 1, 2, 3, 5, 8, 13].map(|m| Duration::from_secs(m * 60)).to_vec(),
@@ -122,6 +126,10 @@ pub struct SandboxCredentials {
     pub sepay_oauth_client_id: String,
     /// SePay OAuth client secret.
     pub sepay_oauth_client_secret: String,
+    /// The redirect URIs registered for the OAuth client: `GET /oauth/authorize` refuses any other
+    /// (exact match). Default `["http://127.0.0.1:8765/callback"]`; tests add their callback
+    /// server's with [`sepay::SepayState::register_redirect_uri`].
+    pub sepay_oauth_redirect_uris: Vec<String>,
     /// A valid OAuth access token with scope `bank-account:read` (for `/api/v1/...`).
     pub sepay_oauth_access_token: String,
     /// A valid OAuth refresh token; each refresh returns a new one and retires the old one.
@@ -145,6 +153,7 @@ impl Default for SandboxCredentials {
             sepay_api_token: "SANDBOX-SEPAY-API-TOKEN".into(),
             sepay_oauth_client_id: "sandbox-sepay-oauth-client".into(),
             sepay_oauth_client_secret: "sandbox-sepay-oauth-secret".into(),
+            sepay_oauth_redirect_uris: vec!["http://127.0.0.1:8765/callback".into()],
             sepay_oauth_access_token: "sandbox-sepay-access-token".into(),
             sepay_oauth_refresh_token: "sandbox-sepay-refresh-token".into(),
             sepay_merchant_id: "SANDBOX-SEPAY-MERCHANT".into(),

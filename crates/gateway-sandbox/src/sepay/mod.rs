@@ -80,6 +80,7 @@ pub struct SepayState {
     api_token: String,
     client_id: String,
     client_secret: String,
+    redirect_uris: Mutex<Vec<String>>,
     rate_limit: u32,
     token_accounts: Vec<TokenAccount>,
     oauth_accounts: Vec<OauthAccount>,
@@ -87,6 +88,7 @@ pub struct SepayState {
     requests: AtomicU64,
     rate_limited: AtomicU64,
     refreshes: AtomicU64,
+    code_exchanges: AtomicU64,
     legacy_empty_auth: AtomicBool,
     window: Mutex<RateWindow>,
     tokens: Mutex<OauthTokens>,
@@ -130,6 +132,7 @@ impl SepayState {
             api_token: credentials.sepay_api_token.clone(),
             client_id: credentials.sepay_oauth_client_id.clone(),
             client_secret: credentials.sepay_oauth_client_secret.clone(),
+            redirect_uris: Mutex::new(credentials.sepay_oauth_redirect_uris.clone()),
             rate_limit: config.sepay_token_requests_per_second,
             token_accounts,
             oauth_accounts,
@@ -137,17 +140,21 @@ impl SepayState {
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             refreshes: AtomicU64::new(0),
+            code_exchanges: AtomicU64::new(0),
             legacy_empty_auth: AtomicBool::new(false),
             window: Mutex::new(RateWindow::new(
                 config.sepay_token_requests_per_second,
                 Duration::from_millis(1000),
             )),
-            tokens: Mutex::new(OauthTokens::new(
-                &credentials.sepay_oauth_access_token,
-                &credentials.sepay_oauth_refresh_token,
-                DEFAULT_SCOPES,
-                access_ttl,
-            )),
+            tokens: Mutex::new(
+                OauthTokens::new(
+                    &credentials.sepay_oauth_access_token,
+                    &credentials.sepay_oauth_refresh_token,
+                    DEFAULT_SCOPES,
+                    access_ttl,
+                )
+                .with_code_ttl(config.sepay_oauth_code_ttl),
+            ),
             merchant_id: credentials.sepay_merchant_id.clone(),
             secret_key: credentials.sepay_secret_key.clone(),
             orders: Mutex::new(orders::OrderStore::default()),
@@ -172,6 +179,25 @@ impl SepayState {
         self.refreshes.load(Ordering::Relaxed)
     }
 
+    /// Successful `authorization_code` grants on `POST /oauth/token` so far.
+    pub fn code_exchange_count(&self) -> u64 {
+        self.code_exchanges.load(Ordering::Relaxed)
+    }
+
+    /// Registers one more redirect URI for the OAuth client (e.g. a test's callback server on a
+    /// free port); `GET /oauth/authorize` accepts it from now on.
+    pub fn register_redirect_uri(&self, uri: &str) {
+        let mut uris = lock(&self.redirect_uris);
+        if !uris.iter().any(|u| u == uri) {
+            uris.push(uri.to_string());
+        }
+    }
+
+    /// The redirect URIs registered for the OAuth client.
+    pub fn redirect_uris(&self) -> Vec<String> {
+        lock(&self.redirect_uris).clone()
+    }
+
     /// Makes every OAuth access token issued so far answer `401`, as if it had expired, so a
     /// client's refresh path can be tested. The refresh token stays valid.
     pub fn expire_oauth_access_tokens(&self) {
@@ -189,7 +215,7 @@ impl SepayState {
         self.legacy_empty_auth.store(on, Ordering::Relaxed);
     }
 
-    /// The one OAuth refresh token that is valid now (each refresh rotates it).
+    /// The OAuth refresh token issued last (by a refresh or a code exchange; each refresh rotates it).
     pub fn current_refresh_token(&self) -> String {
         lock(&self.tokens).current_refresh().to_string()
     }

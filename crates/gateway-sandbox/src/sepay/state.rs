@@ -129,14 +129,41 @@ pub(crate) struct Refreshed {
 /// Refresh tokens live a month (provider reference).
 const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// The OAuth tokens the emulator has issued. Exactly one refresh token is valid at a time:
-/// each refresh rotates it.
+/// An authorization code waiting to be exchanged at the token endpoint.
+#[derive(Debug, Clone)]
+struct PendingCode {
+    client_id: String,
+    redirect_uri: String,
+    scopes: Vec<String>,
+    expires_at: Instant,
+}
+
+/// Why an authorization code was refused (all `invalid_grant` on the wire, RFC 6749 5.2).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CodeError {
+    /// Unknown, expired or already used code (a reuse also revokes what the code issued).
+    Invalid,
+    /// The code was issued to another client.
+    OtherClient,
+    /// `redirect_uri` differs from the one of the authorization request.
+    RedirectMismatch,
+}
+
+/// The OAuth tokens the emulator has issued. Each refresh token is single-use: a refresh retires it
+/// and issues a new one. The credentials' refresh token and every token pair from an authorization
+/// code are separate grants, each rotating on its own.
 #[derive(Debug)]
 pub(crate) struct OauthTokens {
     access_ttl: Duration,
+    code_ttl: Duration,
     access: HashMap<String, Grant>,
-    refresh_token: String,
-    refresh: Grant,
+    /// Valid refresh tokens.
+    refresh: HashMap<String, Grant>,
+    /// The refresh token issued last.
+    latest_refresh: String,
+    codes: HashMap<String, PendingCode>,
+    /// Codes already exchanged, with the tokens they issued (revoked if the code is replayed).
+    used_codes: HashMap<String, (String, String)>,
 }
 
 impl OauthTokens {
@@ -151,15 +178,29 @@ impl OauthTokens {
                 expires_at: now + access_ttl,
             },
         );
-        Self {
-            access_ttl,
-            access,
-            refresh_token: refresh_token.to_string(),
-            refresh: Grant {
+        let mut refresh = HashMap::new();
+        refresh.insert(
+            refresh_token.to_string(),
+            Grant {
                 scopes,
                 expires_at: now + REFRESH_TTL,
             },
+        );
+        Self {
+            access_ttl,
+            code_ttl: Duration::from_secs(300),
+            access,
+            refresh,
+            latest_refresh: refresh_token.to_string(),
+            codes: HashMap::new(),
+            used_codes: HashMap::new(),
         }
+    }
+
+    /// Sets how long authorization codes stay valid (documented: 5 minutes).
+    pub(crate) fn with_code_ttl(mut self, code_ttl: Duration) -> Self {
+        self.code_ttl = code_ttl;
+        self
     }
 
     pub(crate) fn access_ttl(&self) -> Duration {
@@ -192,11 +233,66 @@ impl OauthTokens {
         self.access.clear();
     }
 
+    /// The refresh token issued last (by a refresh or a code exchange).
     pub(crate) fn current_refresh(&self) -> &str {
-        &self.refresh_token
+        &self.latest_refresh
     }
 
-    /// Exchanges the current refresh token for a new access token and a new refresh token; the old
+    /// Issues a single-use authorization code for `client_id`, bound to `redirect_uri` and `scopes`.
+    pub(crate) fn issue_code(
+        &mut self,
+        client_id: &str,
+        redirect_uri: &str,
+        scopes: Vec<String>,
+        now: Instant,
+    ) -> String {
+        self.codes.retain(|_, c| now < c.expires_at);
+        let code = random_token();
+        self.codes.insert(
+            code.clone(),
+            PendingCode {
+                client_id: client_id.to_string(),
+                redirect_uri: redirect_uri.to_string(),
+                scopes,
+                expires_at: now + self.code_ttl,
+            },
+        );
+        code
+    }
+
+    /// Exchanges an authorization code for a new access and refresh token. The code is used up by
+    /// any presentation; presenting a used code again revokes the tokens it issued (RFC 6749 4.1.2).
+    pub(crate) fn exchange_code(
+        &mut self,
+        code: &str,
+        client_id: &str,
+        redirect_uri: &str,
+        now: Instant,
+    ) -> Result<Refreshed, CodeError> {
+        if let Some((access, refresh)) = self.used_codes.get(code) {
+            self.access.remove(access);
+            self.refresh.remove(refresh);
+            return Err(CodeError::Invalid);
+        }
+        let pending = self.codes.remove(code).ok_or(CodeError::Invalid)?;
+        if now >= pending.expires_at {
+            return Err(CodeError::Invalid);
+        }
+        if pending.client_id != client_id {
+            return Err(CodeError::OtherClient);
+        }
+        if pending.redirect_uri != redirect_uri {
+            return Err(CodeError::RedirectMismatch);
+        }
+        let issued = self.issue_pair(pending.scopes, now);
+        self.used_codes.insert(
+            code.to_string(),
+            (issued.access_token.clone(), issued.refresh_token.clone()),
+        );
+        Ok(issued)
+    }
+
+    /// Exchanges a valid refresh token for a new access token and a new refresh token; the old
     /// refresh token is retired. `scope`, when given, may narrow the scopes but not widen them.
     pub(crate) fn refresh(
         &mut self,
@@ -204,30 +300,40 @@ impl OauthTokens {
         scope: Option<&str>,
         now: Instant,
     ) -> Result<Refreshed, RefreshError> {
-        if token != self.refresh_token || now >= self.refresh.expires_at {
+        let Some(grant) = self.refresh.get(token).filter(|g| now < g.expires_at) else {
             return Err(RefreshError::InvalidGrant);
-        }
+        };
         let scopes: Vec<String> = match scope {
             Some(s) => {
                 let wanted: Vec<String> = s.split_whitespace().map(str::to_string).collect();
-                if !wanted.iter().all(|w| self.refresh.scopes.contains(w)) {
+                if !wanted.iter().all(|w| grant.scopes.contains(w)) {
                     return Err(RefreshError::InvalidScope);
                 }
                 wanted
             }
-            None => self.refresh.scopes.clone(),
+            None => grant.scopes.clone(),
         };
+        self.refresh.remove(token);
+        Ok(self.issue_pair(scopes, now))
+    }
+
+    /// A new access token and a new refresh token, both with `scopes`.
+    fn issue_pair(&mut self, scopes: Vec<String>, now: Instant) -> Refreshed {
         let access_token = self.issue_access(scopes.clone());
-        self.refresh_token = random_token();
-        self.refresh = Grant {
-            scopes: scopes.clone(),
-            expires_at: now + REFRESH_TTL,
-        };
-        Ok(Refreshed {
+        let refresh_token = random_token();
+        self.refresh.insert(
+            refresh_token.clone(),
+            Grant {
+                scopes: scopes.clone(),
+                expires_at: now + REFRESH_TTL,
+            },
+        );
+        self.latest_refresh = refresh_token.clone();
+        Refreshed {
             access_token,
-            refresh_token: self.refresh_token.clone(),
+            refresh_token,
             scopes,
-        })
+        }
     }
 }
 
