@@ -12,6 +12,11 @@
 //!   sub-accounts (virtual accounts). The access token is refreshed with the refresh token when it
 //!   expires or is refused, and the rotated refresh token is kept ([`SepayClient::oauth_tokens`]).
 //!
+//! Logging in (the authorization-code flow that gives the first tokens) is [`SepayOAuthLogin`]
+//! ([`oauth_login`]); tokens can be kept in a [`TokenStore`] ([`MemoryTokenStore`],
+//! [`FileTokenStore`]) that the client loads at first use and saves after every refresh
+//! ([`SepayClientBuilder::token_store`]).
+//!
 //! Both ways give the same [`gateway_core::BankAccount`]: balance in VND (exact decimals, never
 //! `f64`), the bank resolved by its BIN, creation time at UTC+07:00. Every credential is a
 //! [`SecretString`] and no `Debug` output or error message of this crate contains one.
@@ -67,9 +72,11 @@ pub mod gateway;
 mod mapping;
 mod oauth;
 mod oauth_api;
+pub mod oauth_login;
 pub mod order_wire;
 pub mod orders;
 mod token_api;
+pub mod token_store;
 pub mod transactions;
 mod transactions_wire;
 mod transport;
@@ -90,10 +97,14 @@ pub use checkout::{
 };
 pub use gateway::{SepayPaymentGateway, SepayPaymentGatewayBuilder, PRODUCTION_ORDER_API_URL, SANDBOX_ORDER_API_URL};
 pub use oauth::{OAuthCredentials, OAuthTokens};
+pub use oauth_login::{
+    AuthorizationCallback, CsrfState, SepayOAuthLogin, SepayOAuthLoginBuilder, DEFAULT_AUTHORIZE_URL, DEFAULT_TOKEN_URL,
+};
 pub use order_wire::{Order, OrderActionReply, OrderListMeta, OrderStatus, OrderTransaction};
 pub use orders::OrderFilter;
 pub use secrecy::SecretString;
 pub use token_api::BankAccountFilter;
+pub use token_store::{FileTokenStore, MemoryTokenStore, TokenStore};
 pub use transactions::{SepayTransaction, TransactionFilter};
 pub use transport::MAX_BODY_BYTES;
 pub use webhook::{
@@ -178,6 +189,7 @@ pub struct SepayClientBuilder {
     timeout: Duration,
     http: Option<reqwest::Client>,
     requests_per_second: u32,
+    token_store: Option<Arc<dyn TokenStore>>,
 }
 
 impl fmt::Debug for SepayClientBuilder {
@@ -191,6 +203,7 @@ impl fmt::Debug for SepayClientBuilder {
             .field("timeout", &self.timeout)
             .field("custom_http_client", &self.http.is_some())
             .field("requests_per_second", &self.requests_per_second)
+            .field("token_store", &self.token_store.is_some())
             .finish()
     }
 }
@@ -203,7 +216,19 @@ impl SepayClientBuilder {
             timeout: DEFAULT_TIMEOUT,
             http: None,
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
+            token_store: None,
         }
+    }
+
+    /// OAuth only: keeps the tokens in `store`. When the credentials hold no token (only the client
+    /// id and secret, [`OAuthCredentials::with_client`]), the tokens are loaded from the store at the
+    /// first call; after every successful refresh the new tokens (with SePay's rotated refresh token)
+    /// are saved to it before they are used. A failed load or save is an [`Error::Store`]. A store
+    /// needs the client id and secret, since its tokens are kept fresh by refreshing. Unused by the
+    /// API-token way in.
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.token_store = Some(store);
+        self
     }
 
     /// Sends to this base URL instead of `https://my.sepay.vn` (a sandbox, a proxy). It may carry a
@@ -259,7 +284,8 @@ impl SepayClientBuilder {
             }
             Way::OAuth(credentials) => {
                 let token_http = default_http_client(self.timeout)?;
-                let session = OAuthSession::new(credentials, format!("{base}/oauth/token"), token_http)?;
+                let session =
+                    OAuthSession::new(credentials, format!("{base}/oauth/token"), token_http, self.token_store)?;
                 Auth::OAuth(Box::new(session))
             }
         };

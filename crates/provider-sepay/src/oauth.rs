@@ -7,6 +7,7 @@
 //! refreshing again (a second refresh would spend the rotated refresh token for nothing, or race).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -19,6 +20,7 @@ use oauth2::{
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
+use crate::token_store::TokenStore;
 use crate::transport::transport_error;
 
 /// Refresh this long before the recorded expiry, so a token does not expire in flight.
@@ -96,6 +98,20 @@ impl OAuthCredentials {
         self
     }
 
+    /// Sets the access token, refresh token and expiry from saved (or freshly exchanged) tokens;
+    /// fields unset in `tokens` are left as they were.
+    pub fn with_tokens(mut self, tokens: OAuthTokens) -> Self {
+        let OAuthTokens {
+            access_token,
+            refresh_token,
+            expires_at,
+        } = tokens;
+        self.access_token = access_token.or(self.access_token);
+        self.refresh_token = refresh_token.or(self.refresh_token);
+        self.access_token_expires_at = expires_at.or(self.access_token_expires_at);
+        self
+    }
+
     /// Sets the OAuth application's client id and secret.
     pub fn with_client(mut self, client_id: impl Into<String>, client_secret: SecretString) -> Self {
         self.client_id = Some(client_id.into());
@@ -126,6 +142,8 @@ impl fmt::Debug for OAuthCredentials {
 
 /// The tokens a client holds now, from [`crate::SepayClient::oauth_tokens`], for an app to persist:
 /// SePay rotates the refresh token on every refresh, so the one the app started with stops working.
+/// Also what a login gives ([`crate::SepayOAuthLogin::exchange`]) and what a
+/// [`crate::TokenStore`] keeps.
 ///
 /// `Debug` shows which tokens are set, never their value.
 #[derive(Clone)]
@@ -137,6 +155,21 @@ pub struct OAuthTokens {
     pub refresh_token: Option<SecretString>,
     /// When the access token expires, when known (from the token reply's `expires_in`).
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl OAuthTokens {
+    /// Tokens from their parts (e.g. read back from an app's own storage).
+    pub fn new(
+        access_token: Option<SecretString>,
+        refresh_token: Option<SecretString>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Self {
+        Self {
+            access_token,
+            refresh_token,
+            expires_at,
+        }
+    }
 }
 
 impl fmt::Debug for OAuthTokens {
@@ -156,9 +189,21 @@ struct TokenState {
     refresh: Option<SecretString>,
     expires_at: Option<DateTime<Utc>>,
     generation: u64,
+    /// The token store was consulted (or there is none, or tokens were given).
+    loaded: bool,
+    /// A refresh succeeded but saving its tokens failed: save again before anything else.
+    unsaved: bool,
 }
 
 impl TokenState {
+    fn tokens(&self) -> OAuthTokens {
+        OAuthTokens {
+            access_token: self.access.clone(),
+            refresh_token: self.refresh.clone(),
+            expires_at: self.expires_at,
+        }
+    }
+
     fn expired(&self, now: DateTime<Utc>) -> bool {
         // Checked arithmetic: an absurd expiry from an app or a server must not panic.
         let leeway = chrono::Duration::from_std(EXPIRY_LEEWAY).unwrap_or_default();
@@ -184,6 +229,7 @@ pub(crate) struct OAuthSession {
     state: Mutex<TokenState>,
     refresher: Option<Refresher>,
     client_id: Option<String>,
+    store: Option<Arc<dyn TokenStore>>,
 }
 
 impl fmt::Debug for OAuthSession {
@@ -191,6 +237,7 @@ impl fmt::Debug for OAuthSession {
         f.debug_struct("OAuthSession")
             .field("client_id", &self.client_id)
             .field("can_refresh", &self.refresher.is_some())
+            .field("token_store", &self.store.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -199,9 +246,17 @@ impl OAuthSession {
     /// Checks that `creds` can make at least one call and sets up refreshing against `token_url`
     /// when they allow it.
     ///
+    /// With a token `store`, the credentials may hold no token (only the client id and secret): the
+    /// tokens are loaded from the store at first use, and every refresh is saved to it.
+    ///
     /// Errors ([`Error::Configuration`]): no access token and no way to get one; a refresh token
-    /// without both client id and client secret; an unusable token URL.
-    pub(crate) fn new(creds: OAuthCredentials, token_url: String, http: reqwest::Client) -> Result<Self, Error> {
+    /// (or a store) without both client id and client secret; an unusable token URL.
+    pub(crate) fn new(
+        creds: OAuthCredentials,
+        token_url: String,
+        http: reqwest::Client,
+        store: Option<Arc<dyn TokenStore>>,
+    ) -> Result<Self, Error> {
         let OAuthCredentials {
             access_token,
             refresh_token,
@@ -209,8 +264,9 @@ impl OAuthSession {
             client_secret,
             access_token_expires_at,
         } = creds;
-        let refresher = match (&refresh_token, &client_id, client_secret) {
-            (Some(_), Some(id), Some(secret)) => {
+        let wants_refresh = refresh_token.is_some() || store.is_some();
+        let refresher = match (wants_refresh, &client_id, client_secret) {
+            (true, Some(id), Some(secret)) => {
                 let token_url = TokenUrl::new(token_url)
                     .map_err(|e| Error::Configuration(format!("invalid SePay token URL: {e}")))?;
                 let client = BasicClient::new(ClientId::new(id.clone()))
@@ -219,29 +275,64 @@ impl OAuthSession {
                     .set_token_uri(token_url);
                 Some(Refresher { client, http })
             }
-            (Some(_), _, _) => {
+            (true, _, _) if refresh_token.is_some() => {
                 return Err(Error::Configuration(
                     "a SePay refresh token needs the OAuth client_id and client_secret to be used".into(),
                 ))
             }
-            (None, _, _) => None,
+            (true, _, _) => {
+                return Err(Error::Configuration(
+                    "a SePay token store needs the OAuth client_id and client_secret (to refresh its tokens)".into(),
+                ))
+            }
+            (false, _, _) => None,
         };
         if access_token.is_none() && refresher.is_none() {
             return Err(Error::Configuration(
                 "SePay OAuth needs an access token, or a refresh token with client_id and client_secret".into(),
             ));
         }
+        let given = access_token.is_some() || refresh_token.is_some();
         let state = TokenState {
             access: access_token,
             refresh: refresh_token,
             expires_at: access_token_expires_at,
             generation: 0,
+            loaded: given || store.is_none(),
+            unsaved: false,
         };
         Ok(Self {
             state: Mutex::new(state),
             refresher,
             client_id,
+            store,
         })
+    }
+
+    /// Before using the state: loads the tokens from the store the first time (when none were
+    /// given), and saves tokens whose save failed after a refresh. The caller holds the state lock.
+    async fn prepare(&self, state: &mut TokenState) -> Result<(), Error> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        if !state.loaded {
+            if let Some(tokens) = store.load().await? {
+                state.access = tokens.access_token;
+                state.refresh = tokens.refresh_token;
+                state.expires_at = tokens.expires_at;
+            }
+            state.loaded = true;
+            if state.access.is_none() && state.refresh.is_none() {
+                return Err(Error::Unauthorized(ErrorContext::new(
+                    "no SePay OAuth tokens: none were given and the token store holds none (log in first)",
+                )));
+            }
+        }
+        if state.unsaved {
+            store.save(&state.tokens()).await?;
+            state.unsaved = false;
+        }
+        Ok(())
     }
 
     /// True when a refresh token and client credentials are configured.
@@ -254,8 +345,9 @@ impl OAuthSession {
     /// is still sent: the expiry may be wrong, and SePay's 401 is the authoritative answer.
     pub(crate) async fn access_token(&self) -> Result<(SecretString, u64), Error> {
         let mut state = self.state.lock().await;
+        self.prepare(&mut state).await?;
         if let (Some(refresher), true) = (&self.refresher, state.expired(Utc::now())) {
-            refresh(refresher, &mut state).await?;
+            refresh(refresher, self.store.as_deref(), &mut state).await?;
         }
         match &state.access {
             Some(token) => Ok((token.clone(), state.generation)),
@@ -272,8 +364,9 @@ impl OAuthSession {
             )));
         };
         let mut state = self.state.lock().await;
+        self.prepare(&mut state).await?;
         if state.generation == used {
-            refresh(refresher, &mut state).await?;
+            refresh(refresher, self.store.as_deref(), &mut state).await?;
         }
         state
             .access
@@ -283,18 +376,18 @@ impl OAuthSession {
 
     /// A copy of the current tokens.
     pub(crate) async fn tokens(&self) -> OAuthTokens {
-        let state = self.state.lock().await;
-        OAuthTokens {
-            access_token: state.access.clone(),
-            refresh_token: state.refresh.clone(),
-            expires_at: state.expires_at,
-        }
+        self.state.lock().await.tokens()
     }
 }
 
 /// Exchanges the refresh token for new tokens (`grant_type=refresh_token`, client credentials in the
-/// body) and stores them, keeping the rotated refresh token. The caller holds the state lock.
-async fn refresh(refresher: &Refresher, state: &mut TokenState) -> Result<(), Error> {
+/// body) and keeps them, with the rotated refresh token. The caller holds the state lock.
+///
+/// With a token store the new tokens are saved before this returns, so the rotated refresh token is
+/// persisted before it is ever used. When the save fails the tokens are still kept in memory (SePay
+/// has already spent the old refresh token), the save is retried before the next use, and the
+/// caller gets the [`Error::Store`].
+async fn refresh(refresher: &Refresher, store: Option<&dyn TokenStore>, state: &mut TokenState) -> Result<(), Error> {
     let Some(current) = &state.refresh else {
         return Err(Error::Unauthorized(ErrorContext::new("no SePay refresh token")));
     };
@@ -307,7 +400,7 @@ async fn refresh(refresher: &Refresher, state: &mut TokenState) -> Result<(), Er
         .exchange_refresh_token(&refresh_token)
         .request_async(&send)
         .await
-        .map_err(refresh_error)?;
+        .map_err(|e| token_error(e, "the token refresh"))?;
     state.access = Some(SecretString::from(reply.access_token().secret().clone()));
     if let Some(rotated) = reply.refresh_token() {
         state.refresh = Some(SecretString::from(rotated.secret().clone()));
@@ -319,6 +412,11 @@ async fn refresh(refresher: &Refresher, state: &mut TokenState) -> Result<(), Er
         .and_then(|d| started.checked_add_signed(d));
     state.generation += 1;
     tracing::debug!(target: "provider_sepay", generation = state.generation, "refreshed the SePay OAuth access token");
+    if let Some(store) = store {
+        state.unsaved = true;
+        store.save(&state.tokens()).await?;
+        state.unsaved = false;
+    }
     Ok(())
 }
 
@@ -326,7 +424,7 @@ async fn refresh(refresher: &Refresher, state: &mut TokenState) -> Result<(), Er
 /// status without a JSON `{"error": ...}` body (an HTML 502, a 429 from a proxy). Without this it
 /// would surface as a parse error, and a passing outage would look like a broken server.
 #[derive(Debug)]
-enum TokenHttpError {
+pub(crate) enum TokenHttpError {
     Client(HttpClientError<reqwest::Error>),
     Status {
         status: u16,
@@ -361,7 +459,10 @@ impl std::error::Error for TokenHttpError {
 
 /// Sends one token request with oauth2's reqwest 0.12 client, and sorts out replies that are not
 /// OAuth JSON (see [`TokenHttpError`]).
-async fn send_token_request(http: reqwest::Client, request: HttpRequest) -> Result<HttpResponse, TokenHttpError> {
+pub(crate) async fn send_token_request(
+    http: reqwest::Client,
+    request: HttpRequest,
+) -> Result<HttpResponse, TokenHttpError> {
     let response = oauth2::AsyncHttpClient::call(&http, request)
         .await
         .map_err(TokenHttpError::Client)?;
@@ -392,13 +493,13 @@ async fn send_token_request(http: reqwest::Client, request: HttpRequest) -> Resu
     })
 }
 
-/// An `oauth2` failure as the core error. Never includes the reply body or a token: the body of a
-/// token reply holds the new tokens.
-fn refresh_error(e: RequestTokenError<TokenHttpError, BasicErrorResponse>) -> Error {
+/// An `oauth2` failure of `action` (e.g. "the token refresh") as the core error. Never includes the
+/// reply body or a token: the body of a token reply holds the new tokens.
+pub(crate) fn token_error(e: RequestTokenError<TokenHttpError, BasicErrorResponse>, action: &str) -> Error {
     match e {
         RequestTokenError::ServerResponse(reply) => {
             let code = reply.error().as_ref().to_string();
-            let mut message = format!("SePay refused the token refresh: {code}");
+            let mut message = format!("SePay refused {action}: {code}");
             if let Some(description) = reply.error_description() {
                 message.push_str(&format!(" ({})", description.chars().take(300).collect::<String>()));
             }
@@ -458,6 +559,8 @@ mod tests {
             refresh: None,
             expires_at,
             generation: 0,
+            loaded: true,
+            unsaved: false,
         }
     }
 
