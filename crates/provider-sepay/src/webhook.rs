@@ -27,8 +27,10 @@
 //! officially documented; no authentication) are refused.
 //!
 //! The API key is a shared secret sent as is in every request, not a signature: it proves the
-//! sender knows the key, but nothing protects the body (keep the endpoint HTTPS-only) and there
-//! is no timestamp, so there is no replay window. **Deduplicating on the event id** (SePay's
+//! sender knows the key, but nothing protects the body (keep the endpoint HTTPS-only) and the
+//! delivery has no timestamp of its own: an optional replay window
+//! ([`SepayBankWebhookVerifier::replay_window`]) can only check the bank's `transactionDate`.
+//! **Deduplicating on the event id** (SePay's
 //! transaction `id`) is what stops a retried or replayed delivery from being credited twice; the
 //! receiver must do it. SePay retries up to 7 more times (after 1, 1, 2, 3, 5, 8 and 13 minutes)
 //! until it gets a 2xx reply (it documents `{"success": true}`) within 30 s.
@@ -167,9 +169,11 @@ const IPN_TRANSACTION_VOID: &str = "TRANSACTION_VOID";
 ///    compared, so not even the key's length leaks) ([`WebhookError::BadSignature`]);
 /// 5. the body is parsed (see below).
 ///
-/// There is no signature over the body and no timestamp: a body altered in transit by someone who
-/// also holds the key, or a delivery replayed, verifies. Serve the endpoint over HTTPS only and
-/// deduplicate on the event id (the transaction `id`).
+/// There is no signature over the body and no timestamp of the delivery: a body altered in transit
+/// by someone who also holds the key verifies, and so does a replayed delivery unless
+/// [`SepayBankWebhookVerifier::replay_window`] is set (checked against the bank's
+/// `transactionDate` after step 4; off by default, see there). Serve the endpoint over HTTPS
+/// only and deduplicate on the event id (the transaction `id`).
 ///
 /// Parsing, once the request is authentic. The body is JSON, or a form
 /// (`Content-Type: application/x-www-form-urlencoded`, which SePay can be set to send; every value
@@ -206,16 +210,57 @@ const IPN_TRANSACTION_VOID: &str = "TRANSACTION_VOID";
 pub struct SepayBankWebhookVerifier {
     api_key: SecretString,
     max_body_bytes: usize,
+    replay_window: Option<Duration>,
+    clock: Arc<dyn Clock>,
 }
 
 impl SepayBankWebhookVerifier {
     /// A verifier for `api_key` (the key set as the webhook's "API Key" in SePay), with a 64 KiB
-    /// body limit.
+    /// body limit and no replay window.
     pub fn new(api_key: SecretString) -> Self {
         Self {
             api_key,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            replay_window: None,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Refuses a delivery whose `transactionDate` (`2023-03-25 14:02:37`, Vietnam time) is more
+    /// than `window` from the clock's now, either way, with [`WebhookError::StaleTimestamp`]; an
+    /// authentic delivery without a readable `transactionDate` is then [`WebhookError::Malformed`].
+    ///
+    /// Off by default: the webhook has no timestamp of its own, and `transactionDate` is when the
+    /// bank booked the transfer, not when SePay sent it. SePay retries for about 33 minutes (1,
+    /// 1, 2, 3, 5, 8, 13 minutes) and banks can report a transfer late, so a window shorter than a
+    /// few hours drops real payments. A window limits how long a captured delivery can be
+    /// replayed once the receiver's deduplication has forgotten it (after its retention, or a
+    /// restart of an in-memory receiver); `Duration::from_secs(24 * 3600)` with a 48-hour
+    /// deduplication retention closes that gap.
+    pub fn replay_window(mut self, window: Duration) -> Self {
+        self.replay_window = Some(window);
+        self
+    }
+
+    /// The clock the replay window is checked against; default the system clock. Tests pass a
+    /// [`gateway_core::FixedClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// With a replay window set, checks `transactionDate` against it.
+    fn check_fresh(&self, json: &[u8]) -> Result<(), WebhookError> {
+        let Some(window) = self.replay_window else {
+            return Ok(());
+        };
+        let object = json_object(json, BANK_WHAT)?;
+        let booked = match object.get("transactionDate") {
+            Some(Value::String(text)) => parse_sepay_date(text),
+            _ => None,
+        }
+        .ok_or_else(|| bank_malformed("a replay window is set, but `transactionDate` is missing or unreadable"))?;
+        check_replay_window(self.clock.as_ref(), booked.timestamp(), window)
     }
 
     /// The largest body accepted, in bytes; default 64 KiB. A longer body is refused with
@@ -239,6 +284,7 @@ impl SepayBankWebhookVerifier {
     pub fn verify_transaction(&self, request: &WebhookRequest<'_>) -> Result<SepayBankTransaction, WebhookError> {
         self.authenticate(request)?;
         let json = bank_body_json(request)?;
+        self.check_fresh(&json)?;
         parse_bank_transaction(&json)
     }
 
@@ -259,6 +305,7 @@ impl fmt::Debug for SepayBankWebhookVerifier {
         f.debug_struct("SepayBankWebhookVerifier")
             .field("api_key", &"[REDACTED]")
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("replay_window", &self.replay_window)
             .finish()
     }
 }
@@ -273,6 +320,7 @@ impl WebhookVerifier for SepayBankWebhookVerifier {
     fn verify(&self, request: &WebhookRequest<'_>) -> Result<PaymentEvent, WebhookError> {
         self.authenticate(request)?;
         let json = bank_body_json(request)?;
+        self.check_fresh(&json)?;
         parse_bank_event(&json)
     }
 }

@@ -847,3 +847,42 @@ fn no_secret_in_any_output() {
     let event = verify_ipn(IPN_ORDER_PAID).unwrap();
     assert_clean(&format!("{event:?} {}", serde_json::to_string(&event).unwrap()));
 }
+
+#[test]
+fn bank_replay_window_checks_the_transaction_date_when_set() {
+    // BANK_IN was booked at 2023-03-25 14:02:37 in Vietnam (07:02:37 UTC).
+    let booked = DateTime::parse_from_rfc3339("2023-03-25T14:02:37+07:00").unwrap().timestamp();
+    let clock = Arc::new(FixedClock::at_unix(booked).unwrap());
+    let windowed = bank_verifier()
+        .replay_window(Duration::from_secs(3600))
+        .clock(clock.clone());
+    let headers = bank_headers(&format!("Apikey {API_KEY}"));
+    let check = |body: &str| verify(&windowed, &headers, body.as_bytes());
+
+    // Within the hour, either way: accepted.
+    clock.advance(TimeDelta::minutes(59));
+    assert!(matches!(check(BANK_IN), Ok(PaymentEvent::PaymentReceived(_))));
+    // Replayed a day later: refused, with the age.
+    clock.advance(TimeDelta::hours(23));
+    match check(BANK_IN) {
+        Err(WebhookError::StaleTimestamp { age_secs, window_secs }) => {
+            assert_eq!((age_secs, window_secs), (23 * 3600 + 59 * 60, 3600));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Dated in the future beyond the window: refused too.
+    let future = with_field(BANK_IN, "transactionDate", Value::from("2023-03-27 14:02:37"));
+    assert!(matches!(check(&future), Err(WebhookError::StaleTimestamp { .. })));
+    // Without a readable date, a windowed verifier cannot vouch for it: malformed, not a payment.
+    let undated = without_field(BANK_IN, "transactionDate");
+    assert!(matches!(check(&undated), Err(WebhookError::Malformed { .. })));
+    let garbled = with_field(BANK_IN, "transactionDate", Value::from("25/03/2023"));
+    assert!(matches!(check(&garbled), Err(WebhookError::Malformed { .. })));
+    // A wrong key is still refused first.
+    let forged = verify(&windowed, &bank_headers("Apikey nope"), BANK_IN.as_bytes());
+    assert!(matches!(forged, Err(WebhookError::BadSignature)));
+
+    // Off by default: the same old delivery verifies (deduplication is the guard).
+    assert!(matches!(verify_bank(BANK_IN), Ok(PaymentEvent::PaymentReceived(_))));
+    assert!(format!("{windowed:?}").contains("replay_window: Some(3600s)"));
+}
