@@ -190,6 +190,7 @@ pub struct SepayClientBuilder {
     http: Option<reqwest::Client>,
     requests_per_second: u32,
     token_store: Option<Arc<dyn TokenStore>>,
+    token_url: Option<String>,
 }
 
 impl fmt::Debug for SepayClientBuilder {
@@ -204,6 +205,7 @@ impl fmt::Debug for SepayClientBuilder {
             .field("custom_http_client", &self.http.is_some())
             .field("requests_per_second", &self.requests_per_second)
             .field("token_store", &self.token_store.is_some())
+            .field("token_url", &self.token_url)
             .finish()
     }
 }
@@ -217,7 +219,15 @@ impl SepayClientBuilder {
             http: None,
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
             token_store: None,
+            token_url: None,
         }
+    }
+
+    /// OAuth only: refreshes at this token URL instead of `{base}/oauth/token` (an authorization
+    /// server apart from the resource API, e.g. in tests).
+    pub fn token_url(mut self, token_url: &str) -> Self {
+        self.token_url = Some(token_url.to_string());
+        self
     }
 
     /// OAuth only: keeps the tokens in `store`. When the credentials hold no token (only the client
@@ -284,8 +294,8 @@ impl SepayClientBuilder {
             }
             Way::OAuth(credentials) => {
                 let token_http = default_http_client(self.timeout)?;
-                let session =
-                    OAuthSession::new(credentials, format!("{base}/oauth/token"), token_http, self.token_store)?;
+                let token_url = self.token_url.unwrap_or_else(|| format!("{base}/oauth/token"));
+                let session = OAuthSession::new(credentials, token_url, token_http, self.token_store)?;
                 Auth::OAuth(Box::new(session))
             }
         };
