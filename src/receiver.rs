@@ -44,7 +44,7 @@
 //! | verification failure (bad signature, wrong client id, stale timestamp, missing header) | `401` | not called |
 //! | body too large ([`WebhookError::BodyTooLarge`], or over the receiver's own limit) | `413` | not called |
 //! | authentic but unreadable ([`WebhookError::Malformed`]) | the provider's success reply, logged at `warn` | not called |
-//! | event already handled (same provider and event id, within the retention) | the provider's success reply | not called |
+//! | event already handled (same route and event id, within the retention) | the provider's success reply | not called |
 //! | the same event is being handled right now (a concurrent duplicate delivery) | `409` with `Retry-After` | not called |
 //! | new event, handler returns `Ok` | the provider's success reply | called once |
 //! | new event, handler returns `Err` (or panics) | `500` | called; a later delivery calls it again |
@@ -60,8 +60,9 @@
 //! a `400` that would only make the provider retry the same bytes.
 //!
 //! **Deduplication.** Providers resend a delivery until they get a success reply, and may send
-//! one twice anyway. Events are deduplicated by `(provider, event id)` ([`PaymentEvent::event_id`])
-//! in memory: an event is marked in flight while the handler runs, and done when it returns `Ok`.
+//! one twice anyway. Events are deduplicated by `(route, event id)` ([`PaymentEvent::event_id`];
+//! per route, because two routes of one provider, such as SePay's bank webhook and its payment
+//! gateway IPN, number their events independently) in memory: an event is marked in flight while the handler runs, and done when it returns `Ok`.
 //! Done marks are forgotten after [`WebhookReceiver::dedup_retention`] (default 24 hours, far
 //! longer than any provider retries). A handler error (or panic) removes the mark and answers
 //! `500`, so the provider's next retry runs the handler again. A duplicate arriving while the first
@@ -252,6 +253,7 @@ impl WebhookReceiver {
         } in self.routes
         {
             let route = Arc::new(Route {
+                key_path: Arc::from(path.as_str()),
                 path: path.clone(),
                 verifier,
                 resolver,
@@ -309,6 +311,8 @@ struct RouteSpec {
 /// One registered path with its verifier (and the provider that completes its events, if any).
 struct Route {
     path: String,
+    /// The path again, shared by the deduplication keys of this route.
+    key_path: Arc<str>,
     verifier: Arc<dyn WebhookVerifier>,
     resolver: Option<Arc<dyn PaymentProvider>>,
     shared: Arc<Shared>,
@@ -323,8 +327,10 @@ enum State {
     Done(Instant),
 }
 
-/// `(provider, event id)`.
-type Key = (&'static str, String);
+/// `(route path, event id)`: each route has one verifier, so one space of event ids. Two routes of
+/// one provider (SePay's bank webhook and its payment gateway IPN) number their events apart, and
+/// one must not swallow the other's as a duplicate.
+type Key = (Arc<str>, String);
 
 /// The deduplication store: event ids with their state, swept of expired done marks now and then.
 struct Seen {
@@ -409,7 +415,7 @@ impl Route {
     /// Deduplicates `event`, runs the handler when it is new, and answers.
     async fn dispatch(&self, event: PaymentEvent) -> Response {
         let provider = event.provider();
-        let key: Option<Key> = event.event_id().map(|id| (provider, id.to_string()));
+        let key: Option<Key> = event.event_id().map(|id| (Arc::clone(&self.key_path), id.to_string()));
         let event_id = key.as_ref().map_or_else(String::new, |(_, id)| id.clone());
         let shared = &self.shared;
 

@@ -453,3 +453,21 @@ async fn a_provider_route_completes_the_reference_and_retries_when_resolution_fa
     assert_eq!(references, [Some("order-9".to_string()), None]);
     assert_eq!(orders.lookups.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test]
+async fn event_ids_are_deduplicated_per_route_not_per_provider() {
+    // Two routes of one provider number their events apart (SePay's bank webhook and its IPN):
+    // the same id on the other route is another event.
+    let seen = Seen::default();
+    let receiver = WebhookReceiver::new()
+        .route("/a", Arc::new(verifier()) as Arc<dyn WebhookVerifier>)
+        .route("/b", Arc::new(verifier()))
+        .handler(seen.handler(Duration::ZERO, 0));
+    let base = serve(receiver.into_router()).await;
+    for path in ["/a", "/b", "/a", "/b"] {
+        let headers = signer(SECRET).sign(path, PAYMENT, now());
+        let (status, body) = post(&base, path, PAYMENT, &headers).await;
+        assert_finan_ack(status, &body);
+    }
+    assert_eq!(seen.calls(), 2, "once per route; the repeats are duplicates");
+}
