@@ -148,25 +148,45 @@ impl FinanClient {
     /// `expires_at` = send time + [`PAYMENT_LINK_VALIDITY`] (30 minutes; Finan returns no expiry).
     ///
     /// # Never two payments for one reference id
-    /// When the POST fails in a way where it may have reached Finan — a timeout, a connection
-    /// broken after sending, an HTTP 5xx, or a reply that cannot be read — the POST is not simply
-    /// re-sent. The reference is looked up first (`GET /api/v1/payments?page=1&page_size=100&
-    /// reference_id=…`, plus `reference_type=invoice` for an invoice):
-    /// - a payment request for it with the same amount: that one is returned (as listed: no
-    ///   short code, payer action or expiry, which Finan's list does not include);
-    /// - only ones with another amount: [`Error::Conflict`], nothing is sent;
-    /// - none: the POST is sent once more, and its result returned as is.
+    /// Finan documents no refusal of a repeated `reference_id`, so this guards the reference itself,
+    /// in three layers:
     ///
-    /// A refusal (4xx, or an error code in a 2xx reply), a rate limit, or a connection that could
-    /// not be made (nothing was sent) is returned as is, with no lookup and no resend. When the
-    /// lookup itself fails, the first error is returned with a note that the payment may exist:
-    /// look the reference up (e.g. [`FinanClient::list_payment_requests`]) before creating again.
+    /// 1. **Before the first POST**, the reference is looked up (`GET /api/v1/payments?page=1&
+    ///    page_size=100&reference_id=…`, plus `reference_type=invoice` for an invoice; further pages
+    ///    only when there are more than 100, at most 10):
+    ///    - a payment request for it with the same amount: that one is returned and nothing is
+    ///      POSTed. It is returned as listed, in its current status (it may be paid by now), with no
+    ///      short code, payer action or expiry, which Finan's list does not include (and its
+    ///      30-minute link may have expired): [`PaymentProvider::get_payment`] reads it again;
+    ///    - only ones with another amount: [`Error::Conflict`] naming the first of them, nothing is
+    ///      POSTed;
+    ///    - none: the POST is sent.
     ///
-    /// Calling this again for a reference that already has a payment request sends a new POST.
-    /// When Finan refuses it as a duplicate (HTTP 409), the reference is looked up the same way:
-    /// the existing request with the same amount is returned, one with another amount gives
-    /// [`Error::Conflict`] naming it, and when the look-up finds nothing (or fails) the 409 is
-    /// returned as is.
+    ///    When this look-up itself fails, its error is returned as is (e.g.
+    ///    [`Error::Unauthorized`], [`Error::RateLimited`], [`Error::Transport`]): nothing was sent,
+    ///    so calling again later is safe.
+    /// 2. **When the POST fails in a way where it may have reached Finan** — a timeout, a
+    ///    connection broken after sending, an HTTP 5xx, or a reply that cannot be read — it is not
+    ///    simply re-sent. The reference is looked up again the same way: the same amount is
+    ///    returned, another amount is [`Error::Conflict`] (nothing sent), and only when there is
+    ///    none is the POST sent once more, its result returned as is. When this look-up fails, the
+    ///    POST's error is returned with a note that the payment may exist: look the reference up
+    ///    (e.g. [`FinanClient::list_payment_requests`]) before creating again. A refusal (4xx, or
+    ///    an error code in a 2xx reply), a rate limit, or a connection that could not be made
+    ///    (nothing was sent) is returned as is, with no look-up and no resend.
+    /// 3. **When the POST is refused as a duplicate (HTTP 409)** — Finan documents no such refusal,
+    ///    but a create for the same reference may race past layer 1 from another task or process,
+    ///    and a server may refuse the second — the reference is looked up the same way: the
+    ///    existing request with the same amount is returned, one with another amount gives
+    ///    [`Error::Conflict`] naming it, and when the look-up finds nothing (or fails) the 409 is
+    ///    returned as is.
+    ///
+    /// Layer 1 does not make two concurrent creates for one reference safe on its own (both may
+    /// look up before either POSTs); the app should not race creates for one reference.
+    ///
+    /// Cost: one extra GET before every create (more pages only for a reference with more than 100
+    /// requests), so a create takes two requests of Finan's 100 per minute, and one or two more
+    /// when a POST fails as in layer 2 or 3.
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] for a request that fails the checks (nothing sent) or that Finan
@@ -179,10 +199,19 @@ impl FinanClient {
         options: &FinanPaymentOptions,
     ) -> Result<PaymentRequest> {
         let body = payment_mapping::create_payment_request(request, options)?;
+        // 1. The reference may have a payment request already (a deliberate second call): Finan
+        // documents no refusal of a repeated reference id, so look before sending. A failed
+        // look-up is returned as is: nothing was sent.
+        match self.look_up(&body).await? {
+            Lookup::Found(existing) => return Ok(payment_mapping::payment_request(existing)),
+            Lookup::OtherAmount(existing) => return Err(other_amount(&body, &existing)),
+            Lookup::None => {}
+        }
         let first = match self.post_payment(&body).await {
             Ok(created) => return Ok(created),
+            // 2. Below.
             Err(e) if may_have_reached_finan(&e) => e,
-            // Finan refuses a repeated reference id: the app is creating again what exists.
+            // 3. Refused as a duplicate: another create for the reference raced past the look-up.
             Err(conflict @ Error::Conflict(_)) => {
                 return match self.look_up(&body).await {
                     Ok(Lookup::Found(existing)) => Ok(payment_mapping::payment_request(existing)),
@@ -324,7 +353,9 @@ impl FinanClient {
 impl PaymentProvider for FinanClient {
     /// [`FinanClient::create_payment_with`] with no merchant and no reference type
     /// (`POST /api/v1/payments`), including its rule against creating two payments for one
-    /// reference id after a timeout or a 5xx.
+    /// reference id: the reference is looked up before the POST (an existing request with the
+    /// same amount is returned, another amount is [`Error::Conflict`]), and again after a timeout,
+    /// a 5xx or a 409.
     ///
     /// # Errors
     /// As [`FinanClient::create_payment_with`].

@@ -1,5 +1,9 @@
 //! Payment requests against wiremock: the create body and its signature, validation before
-//! sending, the "never two payments for one reference id" rule, get and list mapping, paging.
+//! sending, the "never two payments for one reference id" rule (look-up before the POST, and
+//! again after a timeout, a 5xx or a 409), get and list mapping, paging.
+//!
+//! Every create first looks its reference up (`GET /api/v1/payments?page=1&page_size=100&
+//! reference_id=…`), so every create test mounts that GET with a strict `.expect` count.
 
 mod common;
 
@@ -17,7 +21,7 @@ use provider_finan::{FinanClient, FinanPaymentFilter, FinanPaymentOptions, Secre
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::{method, path};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 const PAYMENTS: &str = "/open/api/v1/payments";
@@ -64,6 +68,20 @@ impl Match for QueryIs {
     fn matches(&self, request: &Request) -> bool {
         request.url.query() == self.0
     }
+}
+
+/// The signed look-up GET of a create, with exactly this query (mount it with a reply and an
+/// `.expect` count).
+fn lookup(query: &'static str) -> wiremock::MockBuilder {
+    Mock::given(method("GET"))
+        .and(path(PAYMENTS))
+        .and(QueryIs(Some(query)))
+        .and(SignedAsDocumented)
+}
+
+/// An empty list: no payment request for the reference.
+fn none_listed() -> ResponseTemplate {
+    reply(200, ok(json!([])))
 }
 
 fn vnd(dong: i64) -> Money {
@@ -165,6 +183,11 @@ async fn create_sends_the_seed_body_signed_over_its_bytes_and_maps_the_seed_repl
         .expect(1)
         .mount(&server)
         .await;
+    lookup("page=1&page_size=100&reference_type=invoice&reference_id=54fgi4537-0cb5-4992-ad0e-76d26ba4ddc3")
+        .respond_with(none_listed())
+        .expect(1)
+        .mount(&server)
+        .await;
     let (request, options) = seed_request();
     let before = Utc::now();
     let payment = client(&server).create_payment_with(&request, &options).await.unwrap();
@@ -220,6 +243,11 @@ async fn card_payment_through_the_trait_sends_only_what_is_set_and_redirects() {
         .expect(1)
         .mount(&server)
         .await;
+    lookup("page=1&page_size=100&reference_id=ORDER-7")
+        .respond_with(none_listed())
+        .expect(1)
+        .mount(&server)
+        .await;
     let mut request = CreatePayment::new(vnd(150_000), "ORDER-7", PaymentMethod::Card);
     request.description = Some("Đơn hàng #7".into());
     request.redirect_urls.success = Some("https://shop.vn/ok".into());
@@ -249,6 +277,11 @@ async fn invoice_payment_sends_reference_type_invoice() {
             "payment_method": "ewallet_momo", "amount": 500000, "reference_id": "INV-001", "reference_type": "invoice"
         })))
         .respond_with(reply(201, created("pr-inv")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    lookup("page=1&page_size=100&reference_type=invoice&reference_id=INV-001")
+        .respond_with(none_listed())
         .expect(1)
         .mount(&server)
         .await;
@@ -357,6 +390,11 @@ async fn items_that_add_up_are_sent_with_exact_line_amounts() {
         .expect(1)
         .mount(&server)
         .await;
+    lookup("page=1&page_size=100&reference_id=ORDER-8")
+        .respond_with(none_listed())
+        .expect(1)
+        .mount(&server)
+        .await;
     let mut request = order("ORDER-8", 1_000_000);
     request.items = vec![
         LineItem::new("Cà phê sữa đá", vnd(333_333), 3),
@@ -379,10 +417,14 @@ async fn timeout_then_lookup_finds_the_payment_and_sends_no_second_post() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(PAYMENTS))
-        .and(QueryIs(Some("page=1&page_size=100&reference_id=ORDER-1")))
-        .and(SignedAsDocumented)
+    // Before the POST: none yet. After the timeout: the one the POST created.
+    lookup("page=1&page_size=100&reference_id=ORDER-1")
+        .respond_with(none_listed())
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    lookup("page=1&page_size=100&reference_id=ORDER-1")
         .respond_with(reply(
             200,
             ok(json!([listed("pr-slow", "ORDER-1", 250_000, 0, "unpaid")])),
@@ -418,12 +460,11 @@ async fn server_error_then_lookup_finds_none_and_posts_once_more() {
         .expect(1)
         .mount(&server)
         .await;
-    // Finan lists one for another reference (as if it ignored the filter): not ours.
-    Mock::given(method("GET"))
-        .and(path(PAYMENTS))
-        .and(query_param("reference_id", "ORDER-2"))
+    // Before the POST and after the 503, Finan lists one for another reference (as if it ignored
+    // the filter): not ours.
+    lookup("page=1&page_size=100&reference_id=ORDER-2")
         .respond_with(reply(200, ok(json!([listed("pr-x", "ORDER-X", 250_000, 0, "unpaid")]))))
-        .expect(1)
+        .expect(2)
         .mount(&server)
         .await;
     let payment = client(&server)
@@ -444,7 +485,7 @@ async fn server_error_then_lookup_finds_none_and_posts_once_more() {
 }
 
 #[tokio::test]
-async fn lookup_with_another_amount_is_a_conflict() {
+async fn lookup_after_a_server_error_with_another_amount_is_a_conflict() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(PAYMENTS))
@@ -452,9 +493,14 @@ async fn lookup_with_another_amount_is_a_conflict() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(PAYMENTS))
-        .and(query_param("reference_id", "ORDER-3"))
+    // None before the POST; after the 500, one for another amount (created meanwhile).
+    lookup("page=1&page_size=100&reference_id=ORDER-3")
+        .respond_with(none_listed())
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    lookup("page=1&page_size=100&reference_id=ORDER-3")
         .respond_with(reply(200, ok(json!([listed("pr-3", "ORDER-3", 999_000, 0, "unpaid")]))))
         .expect(1)
         .mount(&server)
@@ -469,10 +515,12 @@ async fn lookup_with_another_amount_is_a_conflict() {
         "{}",
         ctx.message
     );
+    assert_eq!(count(&server, "POST").await, 1, "not re-sent");
 }
 
+/// A create that raced past the look-up (none listed before the POST), refused as a duplicate.
 #[tokio::test]
-async fn duplicate_reference_returns_the_existing_request_without_a_second_post() {
+async fn refused_as_duplicate_looks_up_and_returns_the_existing_request_without_a_second_post() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(PAYMENTS))
@@ -480,18 +528,20 @@ async fn duplicate_reference_returns_the_existing_request_without_a_second_post(
         .expect(2)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(PAYMENTS))
-        .and(query_param("reference_id", "ORDER-6"))
+    lookup("page=1&page_size=100&reference_id=ORDER-6")
+        .respond_with(none_listed())
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    lookup("page=1&page_size=100&reference_id=ORDER-6")
         .respond_with(reply(200, ok(json!([listed("pr-6", "ORDER-6", 250_000, 0, "unpaid")]))))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(PAYMENTS))
-        .and(query_param("reference_id", "ORDER-7"))
-        .respond_with(reply(200, ok(json!([]))))
-        .expect(1)
+    lookup("page=1&page_size=100&reference_id=ORDER-7")
+        .respond_with(none_listed())
+        .expect(2)
         .mount(&server)
         .await;
     let existing = client(&server)
@@ -512,7 +562,7 @@ async fn duplicate_reference_returns_the_existing_request_without_a_second_post(
 }
 
 #[tokio::test]
-async fn client_error_is_returned_without_lookup_or_resend() {
+async fn client_error_is_returned_without_a_second_lookup_or_resend() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(PAYMENTS))
@@ -520,9 +570,10 @@ async fn client_error_is_returned_without_lookup_or_resend() {
         .expect(1)
         .mount(&server)
         .await;
+    // Only the look-up before the POST.
     Mock::given(method("GET"))
-        .respond_with(reply(200, ok(json!([]))))
-        .expect(0)
+        .respond_with(none_listed())
+        .expect(1)
         .mount(&server)
         .await;
     let err = client(&server)
@@ -537,11 +588,18 @@ async fn client_error_is_returned_without_lookup_or_resend() {
 }
 
 #[tokio::test]
-async fn failed_lookup_returns_the_first_error_with_a_note_and_does_not_resend() {
+async fn failed_lookup_after_a_server_error_returns_the_first_error_with_a_note_and_does_not_resend() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(PAYMENTS))
         .respond_with(error_reply(502, "Bad Gateway"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The look-up before the POST works; the one after the 502 fails.
+    lookup("page=1&page_size=100&reference_id=ORDER-5")
+        .respond_with(none_listed())
+        .up_to_n_times(1)
         .expect(1)
         .mount(&server)
         .await;
@@ -564,6 +622,138 @@ async fn failed_lookup_returns_the_first_error_with_a_note_and_does_not_resend()
         ctx.message
     );
     assert!(ctx.message.contains("ORDER-5"), "{}", ctx.message);
+}
+
+#[tokio::test]
+async fn second_create_of_an_existing_reference_sends_no_post_and_returns_the_existing_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(PAYMENTS))
+        .respond_with(reply(201, created("pr-10")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // None before the first create; the one it made before the second.
+    lookup("page=1&page_size=100&reference_id=ORDER-10")
+        .respond_with(none_listed())
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    lookup("page=1&page_size=100&reference_id=ORDER-10")
+        .respond_with(reply(
+            200,
+            ok(json!([
+                listed("pr-other", "ORDER-99", 250_000, 0, "unpaid"),
+                listed("pr-10", "ORDER-10", 250_000, 0, "unpaid")
+            ])),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let first = c.create_payment(&order("ORDER-10", 250_000)).await.unwrap();
+    assert_eq!(first.id, "pr-10");
+    assert!(first.payer_action.is_some());
+
+    let again = c.create_payment(&order("ORDER-10", 250_000)).await.unwrap();
+    assert_eq!(again.id, "pr-10", "the existing request, not the other reference's");
+    assert_eq!(again.reference_id, "ORDER-10");
+    assert_eq!(again.amount, vnd(250_000));
+    assert_eq!(again.status, PaymentStatus::Unpaid);
+    assert_eq!(again.paid_amount, Some(vnd(0)));
+    assert_eq!(again.payer_action, None, "as listed: Finan's list has no payer action");
+    assert_eq!(count(&server, "POST").await, 1, "no second POST");
+}
+
+#[tokio::test]
+async fn existing_invoice_payment_is_returned_without_a_post_in_its_current_status() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(reply(201, created("never")))
+        .expect(0)
+        .mount(&server)
+        .await;
+    // A plain payment for the same id and amount is not the invoice's; the invoice's is paid.
+    let mut plain = listed("pr-plain", "INV-002", 500_000, 0, "unpaid");
+    plain["reference_type"] = json!("order");
+    let mut invoice = listed("pr-inv-2", "INV-002", 500_000, 500_000, "paid");
+    invoice["reference_type"] = json!("invoice");
+    lookup("page=1&page_size=100&reference_type=invoice&reference_id=INV-002")
+        .respond_with(reply(200, ok(json!([plain, invoice]))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let payment = client(&server)
+        .create_invoice_payment("INV-002", vnd(500_000), PaymentMethod::BankTransfer)
+        .await
+        .unwrap();
+    assert_eq!(payment.id, "pr-inv-2");
+    assert_eq!(payment.status, PaymentStatus::Paid);
+    assert_eq!(payment.paid_amount, Some(vnd(500_000)));
+}
+
+#[tokio::test]
+async fn lookup_before_the_post_with_another_amount_is_a_conflict_and_sends_no_post() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(reply(201, created("never")))
+        .expect(0)
+        .mount(&server)
+        .await;
+    lookup("page=1&page_size=100&reference_id=ORDER-11")
+        .respond_with(reply(
+            200,
+            ok(json!([
+                listed("pr-11a", "ORDER-11", 300_000, 0, "unpaid"),
+                listed("pr-11b", "ORDER-11", 400_000, 0, "unpaid")
+            ])),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .create_payment(&order("ORDER-11", 250_000))
+        .await
+        .unwrap_err();
+    let Error::Conflict(ctx) = &err else { panic!("{err:?}") };
+    assert!(
+        ctx.message.contains("\"ORDER-11\"")
+            && ctx.message.contains("pr-11a")
+            && ctx.message.contains("300000")
+            && ctx.message.contains("250000"),
+        "{}",
+        ctx.message
+    );
+    assert_eq!(ctx.status, None, "raised here, not by Finan");
+}
+
+#[tokio::test]
+async fn failed_lookup_before_the_post_returns_its_error_and_sends_no_post() {
+    for (status, message) in [(401, "Invalid signature"), (503, "Service Unavailable")] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(reply(201, created("never")))
+            .expect(0)
+            .mount(&server)
+            .await;
+        lookup("page=1&page_size=100&reference_id=ORDER-12")
+            .respond_with(error_reply(status, message))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .create_payment(&order("ORDER-12", 250_000))
+            .await
+            .unwrap_err();
+        match (status, &err) {
+            (401, Error::Unauthorized(ctx)) | (503, Error::Provider(ctx)) => {
+                assert_eq!(ctx.status, Some(status));
+                assert_eq!(ctx.message, message, "as is, with no note: nothing was sent");
+            }
+            _ => panic!("{status}: {err:?}"),
+        }
+    }
 }
 
 #[tokio::test]
