@@ -136,12 +136,17 @@ impl NewTransfer {
     }
 }
 
+/// The largest simulated transfer: 10^15 đồng (a thousand trillion VND).
+pub(crate) const MAX_TRANSFER: u64 = 1_000_000_000_000_000;
+/// The largest balance transfers may build: 10^16 đồng, so hundredths still fit in a u64.
+const MAX_BALANCE: u64 = 10_000_000_000_000_000;
+
 /// Why a simulated transfer was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferError {
     /// The account number is none of the sandbox's bank accounts.
     UnknownAccount,
-    /// The amount is 0 (or the balance would overflow).
+    /// The amount is 0 or more than 10^15 đồng (or the balance would pass 10^16 đồng).
     InvalidAmount,
     /// An outgoing transfer larger than the account's balance (banks refuse those).
     InsufficientBalance,
@@ -286,13 +291,16 @@ impl Ledger {
             .accounts
             .get(&transfer.account_number)
             .ok_or(TransferError::UnknownAccount)?;
-        if transfer.amount == 0 {
+        // Amounts are rendered in hundredths of a đồng (`"18067000.00"`): keep them, and any
+        // balance they build, far from u64's end.
+        if transfer.amount == 0 || transfer.amount > MAX_TRANSFER {
             return Err(TransferError::InvalidAmount);
         }
         let before = self.balances.get(&account.number).copied().unwrap_or(account.balance);
         let accumulated = match transfer.transfer_type {
             TransferType::In => before
                 .checked_add(transfer.amount)
+                .filter(|&balance| balance <= MAX_BALANCE)
                 .ok_or(TransferError::InvalidAmount)?,
             TransferType::Out => before
                 .checked_sub(transfer.amount)

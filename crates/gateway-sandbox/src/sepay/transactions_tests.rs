@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::test_support::{get, get_json};
+use super::ledger::MAX_TRANSFER;
 use super::{NewTransfer, TransferError, TransferType};
 use crate::{Sandbox, SandboxConfig, SandboxCredentials};
 
@@ -643,6 +644,8 @@ async fn transfers_are_refused_for_unknown_accounts_and_bad_amounts() {
 
     for amount in [
         json!(0),
+        json!(MAX_TRANSFER + 1),
+        json!(u64::MAX),
         json!(-5),
         json!(10.5),
         json!(250000.0),
@@ -899,4 +902,21 @@ async fn a_failed_webhook_is_retried_with_the_same_id_until_delivered() {
             (id, 4, Some(500), false),
         ]
     );
+}
+
+#[tokio::test]
+async fn the_largest_transfers_list_without_overflow() {
+    let s = sandbox().await;
+    for _ in 0..3 {
+        s.sepay()
+            .transfer(NewTransfer::incoming("0071000899999", MAX_TRANSFER, "DHBIG00001"))
+            .unwrap();
+    }
+    let url = format!(
+        "{}/userapi/transactions/list?account_number=0071000899999&limit=1",
+        s.sepay_base_url()
+    );
+    let (status, body) = get_json(&url, Some(TOKEN)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["transactions"][0]["amount_in"], "1000000000000000.00");
 }

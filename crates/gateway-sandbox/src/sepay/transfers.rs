@@ -38,7 +38,8 @@ impl SepayState {
     ///
     /// # Errors
     /// [`TransferError::UnknownAccount`] for an account number that is neither an API-token nor an
-    /// OAuth account, [`TransferError::InvalidAmount`] for 0, [`TransferError::InsufficientBalance`]
+    /// OAuth account, [`TransferError::InvalidAmount`] for 0 or more than 10^15
+    /// đồng, [`TransferError::InsufficientBalance`]
     /// for money out beyond the balance.
     pub fn transfer(&self, transfer: NewTransfer) -> Result<BankTransaction, TransferError> {
         let transaction = lock(&self.ledger).record(transfer, orders::now())?;
