@@ -269,7 +269,9 @@ fn sepay_bank_transfer(sandbox: &Arc<Sandbox>) -> Result<Setup, String> {
         .build()
         .map_err(|e| format!("the SePay client could not be built: {e}"))?;
     let bank = Bank::from_bin("970436").ok_or("Vietcombank is a known bank")?;
+    // One process: memory is enough here. Several instances share a durable store (`.store(..)`).
     let transfers = SepayBankTransfer::builder(client, bank, SEPAY_ACCOUNT, "NGUYEN VAN A")
+        .in_memory_store()
         .expires_after(Duration::from_secs(30 * 60))
         .build()
         .map_err(|e| format!("the SePay bank-transfer provider could not be built: {e}"))?;

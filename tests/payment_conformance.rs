@@ -263,6 +263,7 @@ async fn sepay_bank_transfer_conforms(client: SepayClient, reference_id: &str, s
     let bank = Bank::from_bin("970436").expect("Vietcombank");
     let transfers = Arc::new(
         SepayBankTransfer::builder(client, bank, RECEIVING_ACCOUNT, "NGUYEN VAN A")
+            .in_memory_store()
             .build()
             .unwrap(),
     );

@@ -32,11 +32,12 @@
 //!
 //! # One store for every instance
 //!
-//! The requests live only in the [`PaymentRequestStore`]. The default,
-//! [`MemoryPaymentRequestStore`], is this process's memory: with several app instances (or an
-//! instance that restarts while payments are open), give every instance the same durable store
+//! The requests live only in the [`PaymentRequestStore`], and the builder asks for one: there is
+//! no silent default. In production give every instance the same durable store
 //! ([`SepayBankTransferBuilder::store`]) over the app's database; otherwise a webhook or a status
-//! read on another instance does not know the code, and a retried create can make a second code.
+//! read on another instance (or after a restart) does not know the code, and a retried create can
+//! make a second code. [`SepayBankTransferBuilder::in_memory_store`] keeps them in this process,
+//! for one instance that may lose open requests on restart, tests and demos.
 //!
 //! ```no_run
 //! use gateway_core::{
@@ -50,6 +51,7 @@
 //! let bank = Bank::from_bin("970436").expect("Vietcombank is a known bank");
 //! let transfers = SepayBankTransfer::builder(client, bank, "0071000888888", "CONG TY TNHH DEMO")
 //!     .code_prefix("DH")
+//!     .in_memory_store() // several instances: .store(Arc::new(YourDatabaseStore::new(..)))
 //!     .expires_after(std::time::Duration::from_secs(30 * 60))
 //!     .build()?;
 //!
@@ -115,6 +117,14 @@ const CODE_ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 fn vietnam() -> FixedOffset {
     FixedOffset::east_opt(7 * 3600).expect("+07:00 is a valid offset")
+}
+
+/// The first Vietnam date whose transactions can pay a request created at `created_at`: the day
+/// before its creation, so a bank clock behind the app's around midnight loses no transfer (a
+/// transfer cannot carry the code before the request exists, so reading one day more is safe).
+fn read_from(created_at: DateTime<FixedOffset>) -> NaiveDate {
+    let date = created_at.with_timezone(&vietnam()).date_naive();
+    date.pred_opt().unwrap_or(date)
 }
 
 /// SePay's bank-transfer flow for one receiving account: VietQR codes with a payment code,
@@ -316,7 +326,22 @@ impl SepayBankTransfer {
                 existing.reference_id, existing.id, existing.amount, request.amount
             ))));
         }
-        self.get_payment(&existing.id).await
+        // The app is creating again (often after a timeout) to get the QR code to show: when
+        // SePay cannot be read right now, the stored request is that answer, with the status it
+        // was saved with.
+        match self.get_payment(&existing.id).await {
+            Ok(current) => Ok(current),
+            Err(error @ (Error::NotFound(_) | Error::Store { .. })) => Err(error),
+            Err(error) => {
+                tracing::warn!(
+                    target: "provider_sepay",
+                    code = %existing.id,
+                    error = error.kind(),
+                    "bank-transfer request exists; its status could not be read, returning it as stored"
+                );
+                Ok(existing)
+            }
+        }
     }
 
     /// The new request for `code`.
@@ -465,11 +490,17 @@ impl SepayBankTransferBuilder {
         self
     }
 
-    /// Where payment requests are kept (default: a new [`MemoryPaymentRequestStore`]). Several
-    /// instances of an app must share one store.
+    /// Where payment requests are kept: required (or [`Self::in_memory_store`]). Several
+    /// instances of an app must share one durable store.
     pub fn store(mut self, store: Arc<dyn PaymentRequestStore>) -> Self {
         self.store = Some(store);
         self
+    }
+
+    /// Keeps payment requests in a new [`MemoryPaymentRequestStore`] of this process: lost on
+    /// restart and not shared. For a single instance that accepts that, tests and demos.
+    pub fn in_memory_store(self) -> Self {
+        self.store(Arc::new(MemoryPaymentRequestStore::new()))
     }
 
     /// A request with nothing paid this long after its creation is `Expired` (default: requests
@@ -491,9 +522,15 @@ impl SepayBankTransferBuilder {
     /// # Errors
     /// [`Error::Configuration`] for a bank without a 6-digit BIN, an account number that is not 1
     /// to 19 ASCII letters or digits, a blank account holder name, a code prefix that is not 1 to
-    /// [`MAX_CODE_PREFIX_LEN`] ASCII letters or digits, or a zero (or unrepresentable) expiry.
+    /// [`MAX_CODE_PREFIX_LEN`] ASCII letters or digits, a zero (or unrepresentable) expiry, or
+    /// no store ([`Self::store`] or [`Self::in_memory_store`]).
     pub fn build(self) -> Result<SepayBankTransfer, Error> {
         let config = |message: String| Error::Configuration(message);
+        let store = self.store.clone().ok_or_else(|| {
+            config(
+                "no payment request store: set .store(..) (shared by every instance) or .in_memory_store()".into(),
+            )
+        })?;
         let bin = self
             .bank
             .bin
@@ -540,7 +577,7 @@ impl SepayBankTransferBuilder {
                 account_number,
                 account_holder_name,
                 prefix,
-                store: self.store.unwrap_or_else(|| Arc::new(MemoryPaymentRequestStore::new())),
+                store,
                 expires_after,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             }),
@@ -563,6 +600,8 @@ impl PaymentProvider for SepayBankTransfer {
     ///    carries), the reference id not blank: otherwise [`Error::InvalidRequest`].
     /// 2. When the store already has a request for the reference id, returns it as it stands now
     ///    ([`Self::get_payment`]) and creates nothing; a different amount is [`Error::Conflict`].
+    ///    When SePay cannot be read at that moment (transport error, rate limit, 5xx), the stored
+    ///    request is returned as saved (its QR code is what a repeated create is for).
     /// 3. Otherwise makes a payment code (the prefix and 8 random uppercase letters or digits),
     ///    which is the request's id and [`PaymentRequest::code`], and saves the request in the
     ///    store (a code already taken is replaced by a fresh one, a few times).
@@ -612,7 +651,8 @@ impl PaymentProvider for SepayBankTransfer {
     /// The request with this id (its payment code; ASCII case ignored), with its status computed
     /// now from the account's transactions.
     ///
-    /// Reads the account's transactions from the request's creation date (Vietnam date) on
+    /// Reads the account's transactions from the day before the request's creation date (Vietnam
+    /// date; the day before, so a bank clock behind the app's around midnight loses nothing) on
     /// (API token: `account_number` and `transaction_date_min`; OAuth: `account_number` and
     /// `from_date`), every page, and keeps the incoming ones for the code
     /// ([`SepayTransaction::matches_payment_code`]: SePay's `code` equal to it, or the content
@@ -630,7 +670,7 @@ impl PaymentProvider for SepayBankTransfer {
                 "no SePay bank-transfer request has the payment code {id:?}"
             )))
         })?;
-        let since = request.created_at.map(|at| at.with_timezone(&vietnam()).date_naive());
+        let since = request.created_at.map(read_from);
         let transactions = self.incoming_since(since).await?;
         self.with_status(request, &transactions)
     }
@@ -650,7 +690,7 @@ impl PaymentProvider for SepayBankTransfer {
         let since = stored
             .items
             .iter()
-            .map(|r| r.created_at.map(|at| at.with_timezone(&vietnam()).date_naive()))
+            .map(|r| r.created_at.map(read_from))
             .collect::<Option<Vec<_>>>()
             .and_then(|dates| dates.into_iter().min());
         let transactions = self.incoming_since(since).await?;

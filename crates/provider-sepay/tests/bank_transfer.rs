@@ -24,7 +24,7 @@ use gateway_core::{
 use provider_sepay::webhook::SepayBankWebhookSigner;
 use provider_sepay::{SecretString, SepayBankTransfer, SepayBankWebhookVerifier, SepayClient};
 use transactions_support::{FakeSepay, FakeTx};
-use wiremock::MockServer;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const ACCOUNT: &str = "0071000888888";
 const HOLDER: &str = "CONG TY TNHH DEMO";
@@ -348,9 +348,9 @@ async fn status_goes_from_unpaid_to_partially_paid_to_paid_to_overpaid() {
     let mut elsewhere = transfer(5, "10:05:00", 70_000, &code, Some(&code));
     elsewhere.account_number = "1234567890".into();
     s.fake.push(elsewhere);
-    // Before the request was created (the read starts on its creation date).
+    // Two days before the request was created (the read starts the day before its creation).
     s.fake
-        .push(FakeTx::incoming(6, "2023-05-04 23:59:59", 70_000, &code, Some(&code)));
+        .push(FakeTx::incoming(6, "2023-05-03 23:59:59", 70_000, &code, Some(&code)));
     assert_eq!(
         status_of(&s, &code).await,
         (PaymentStatus::PartiallyPaid, Some(vnd(50_000)))
@@ -373,14 +373,14 @@ async fn status_goes_from_unpaid_to_partially_paid_to_paid_to_overpaid() {
         (PaymentStatus::Overpaid, Some(vnd(151_000)))
     );
 
-    // What was asked of SePay: the account's transactions from the creation date on.
+    // What was asked of SePay: the account's transactions from the day before the creation date on.
     let lists = requests_to(&s.server, "/userapi/transactions/list").await;
     assert!(!lists.is_empty());
     for r in lists {
         let q: Vec<(String, String)> = r.url.query_pairs().into_owned().collect();
         assert!(q.contains(&("account_number".into(), ACCOUNT.into())), "{}", r.url);
         assert!(
-            q.contains(&("transaction_date_min".into(), "2023-05-05 00:00:00".into())),
+            q.contains(&("transaction_date_min".into(), "2023-05-04 00:00:00".into())),
             "{}",
             r.url
         );
@@ -399,7 +399,7 @@ async fn statuses_with_an_oauth_client() {
     for r in lists {
         let q: Vec<(String, String)> = r.url.query_pairs().into_owned().collect();
         assert!(q.contains(&("account_number".into(), ACCOUNT.into())), "{}", r.url);
-        assert!(q.contains(&("from_date".into(), "2023-05-05".into())), "{}", r.url);
+        assert!(q.contains(&("from_date".into(), "2023-05-04".into())), "{}", r.url);
     }
 }
 
@@ -469,13 +469,13 @@ async fn a_page_of_requests_costs_one_read_of_transactions() {
         ]
     );
     assert_eq!(page.items[1].paid_amount, Some(vnd(5_000)));
-    // One read (the API token's count and list), from the earliest creation date on the page.
+    // One read (the API token's count and list), from the day before the earliest creation date.
     let sent = &s.server.received_requests().await.unwrap()[before..];
     assert_eq!(
         sent.iter().map(|r| r.url.path()).collect::<Vec<_>>(),
         ["/userapi/transactions/count", "/userapi/transactions/list"]
     );
-    assert!(sent[1].url.query().unwrap().contains("transaction_date_min=2023-05-05"));
+    assert!(sent[1].url.query().unwrap().contains("transaction_date_min=2023-05-04"));
 
     let next = page.next.expect("a second page");
     let rest = s
@@ -610,7 +610,7 @@ async fn builder_checks_its_settings() {
     let server = MockServer::start().await;
     let vcb = || Bank::from_bin("970436").unwrap();
     let build = |bank: Bank, account: &str, holder: &str| {
-        SepayBankTransfer::builder(token_client(&server), bank, account, holder)
+        SepayBankTransfer::builder(token_client(&server), bank, account, holder).in_memory_store()
     };
     for prefix in ["", "D-H", "ĐH", "ABCDEFGHIJK"] {
         assert!(
@@ -642,6 +642,12 @@ async fn builder_checks_its_settings() {
         build(vcb(), ACCOUNT, HOLDER).expires_after(Duration::ZERO).build(),
         Err(Error::Configuration(_))
     ));
+    // No store: refused rather than a silent in-memory default.
+    let no_store = SepayBankTransfer::builder(token_client(&server), vcb(), ACCOUNT, HOLDER).build();
+    match no_store {
+        Err(Error::Configuration(message)) => assert!(message.contains("store"), "{message}"),
+        other => panic!("{other:?}"),
+    }
     let p = build(vcb(), ACCOUNT, HOLDER).build().unwrap();
     assert_eq!(p.provider_name(), "sepay");
     assert_eq!((p.account_number(), p.account_holder_name()), (ACCOUNT, HOLDER));
@@ -652,7 +658,8 @@ async fn builder_checks_its_settings() {
 async fn debug_shows_no_credential() {
     let server = MockServer::start().await;
     for client in [token_client(&server), oauth(&server)] {
-        let builder = SepayBankTransfer::builder(client, Bank::from_bin("970436").unwrap(), ACCOUNT, HOLDER);
+        let builder =
+            SepayBankTransfer::builder(client, Bank::from_bin("970436").unwrap(), ACCOUNT, HOLDER).in_memory_store();
         let shown_builder = format!("{builder:?}");
         let shown = format!("{:?}", builder.build().unwrap());
         for text in [&shown, &shown_builder] {
@@ -734,4 +741,36 @@ async fn passes_the_payment_conformance_checks() {
         assert_eq!(report.payments, 2);
         assert_eq!(report.paid.paid_amount, Some(vnd(250_000)));
     }
+}
+
+#[tokio::test]
+async fn a_transfer_booked_just_before_midnight_by_a_slow_bank_clock_counts() {
+    // The bank booked it the evening before the app's clock says the request was made.
+    let s = setup().await;
+    let code = s.provider.create_payment(&order("1201", 80_000)).await.unwrap().id;
+    s.fake
+        .push(FakeTx::incoming(1, "2023-05-04 23:59:50", 80_000, &code, Some(&code)));
+    assert_eq!(status_of(&s, &code).await, (PaymentStatus::Paid, Some(vnd(80_000))));
+}
+
+#[tokio::test]
+async fn creating_again_while_sepay_is_unreachable_returns_the_stored_request() {
+    let s = setup().await;
+    let first = s.provider.create_payment(&order("1301", 90_000)).await.unwrap();
+    // SePay now fails every call.
+    s.server.reset().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(503).set_body_string("<html>503 Service Unavailable</html>"))
+        .mount(&s.server)
+        .await;
+    let again = s.provider.create_payment(&order("1301", 90_000)).await.unwrap();
+    assert_eq!((again.id.as_str(), again.status.clone()), (first.id.as_str(), PaymentStatus::Unpaid));
+    assert_eq!(again.payer_action, first.payer_action, "the same QR code to show");
+    // A status read, by contrast, reports the failure.
+    assert!(s.provider.get_payment(&first.id).await.is_err());
+    // Another amount for the reference is still a conflict, SePay or not.
+    assert!(matches!(
+        s.provider.create_payment(&order("1301", 95_000)).await,
+        Err(Error::Conflict(_))
+    ));
 }
