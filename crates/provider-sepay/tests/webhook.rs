@@ -851,7 +851,9 @@ fn no_secret_in_any_output() {
 #[test]
 fn bank_replay_window_checks_the_transaction_date_when_set() {
     // BANK_IN was booked at 2023-03-25 14:02:37 in Vietnam (07:02:37 UTC).
-    let booked = DateTime::parse_from_rfc3339("2023-03-25T14:02:37+07:00").unwrap().timestamp();
+    let booked = DateTime::parse_from_rfc3339("2023-03-25T14:02:37+07:00")
+        .unwrap()
+        .timestamp();
     let clock = Arc::new(FixedClock::at_unix(booked).unwrap());
     let windowed = bank_verifier()
         .replay_window(Duration::from_secs(3600))
