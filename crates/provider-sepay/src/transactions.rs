@@ -18,30 +18,34 @@
 //! # Paging the API-token list completely
 //!
 //! SePay's token list returns the **most recent** transactions first, at most `limit` (5000 at
-//! most) of them. Its `since_id` ("id at least") therefore does not page: with more matches than
-//! `limit`, the reply holds the newest ones, not the ones right after `since_id`. This client
-//! pages by **date windows** instead and checks each window against `transactions/count` with the
-//! same filters, so a listing is complete or an error, never silently partial:
+//! most) of them; its `since_id` ("id at least") does not page. SePay's documents list
+//! `transactions/count` without saying that it applies the list's filters, so the listing rests
+//! on the list itself: **a reply with fewer rows than the `limit` asked is the whole window**.
 //!
-//! 1. count the transactions in the remaining window (the filter's dates; the upper end moves
-//!    down page after page). When they fit in the page, fetch them all (asking for 5000) and
-//!    check that at least the counted number came back — the last page.
-//! 2. Otherwise fetch the newest `limit + 1` of the window and cut below their oldest second:
-//!    the page is the fetched transactions newer than the cut, **if** `transactions/count` for
-//!    "newer than the cut" finds exactly that many (so none is missing, whatever order the server
-//!    sorts by; when it does not, cuts closer to the top are tried). The next page is the window
-//!    up to and including the cut's second.
-//! 3. When every fetched transaction shares one second, that second is fetched as a page of its
-//!    own (such a page may hold more than `limit`; more than 5000 in one second is an error).
-//! 4. At the end, fewer transactions than the first count found is an error.
+//! - A listing of fewer than `limit` transactions is one `transactions/list` request: no count.
+//! - A **full** reply (exactly `limit` rows) may have left older ones out. `transactions/count`
+//!   of the window is asked as a cross-check that can only confirm (a count equal to the rows
+//!   returned: the reply is the whole window); any other count — including a company-wide total
+//!   from a count that ignores the filters — does not fail the listing. The window is then split
+//!   by **date windows**, each shown complete by a short list reply: the page is the window above
+//!   a cut second (first the full reply's oldest second; when that window is full too, a binary
+//!   search over seconds), the next page the window up to and including the cut.
+//! - A second holding at least `limit` transactions is a page of its own (asking for 5000; such a
+//!   page may hold more than `limit`); 5000 in one second are only accepted when
+//!   `transactions/count` agrees, and more is an [`Error::Provider`].
+//! - A transaction outside the window asked (a server that ignores the date filters) makes a
+//!   full listing an [`Error::Provider`]: it cannot be paged.
 //!
-//! A reply that contradicts its count (transactions arriving or vanishing meanwhile) is read again
-//! (3 attempts) before it is an [`Error::Provider`]. The usual listing (up to `limit`
-//! transactions) costs two requests; every further page costs three or a few more.
+//! So a listing is complete or an error, never silently partial after a full reply. Replies that
+//! contradict each other (transactions arriving or vanishing meanwhile) are read again (3
+//! attempts) before they are an [`Error::Provider`]. A listing returning fewer transactions than a
+//! count reported is not an error (the count may ignore the filters). Costs: one request for a
+//! listing shorter than `limit`; three per page of a longer one when SePay sorts by date, as
+//! documented (more when it does not).
 
 use std::cmp::Ordering;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 use futures::stream::BoxStream;
 use gateway_core::{paginate, Currency, Error, ErrorContext, Money, Page, PageCursor, PageRequest};
 use rust_decimal::Decimal;
@@ -49,11 +53,11 @@ use rust_decimal::Decimal;
 use crate::error::TRANSACTION_SCOPE;
 use crate::mapping::vietnam_time;
 use crate::oauth_api::{check_page, next_page, page_cursor};
-use crate::transactions_wire::{
-    UserApiTransactionCount, UserApiTransactionDetails, UserApiTransactionList, WireTransaction,
-};
+use crate::transactions_wire::{UserApiTransactionDetails, WireTransaction};
 use crate::wire::{OAuthList, OAuthOne};
 use crate::{Auth, SepayClient};
+
+mod token_paging;
 
 /// The most transactions SePay's token list returns in one reply (also its default `limit`), and
 /// the page size of the API-token listing when the request names none.
@@ -63,20 +67,11 @@ pub const OAUTH_DEFAULT_PAGE_SIZE: u32 = 20;
 /// The largest page size asked of the OAuth listing.
 pub const OAUTH_MAX_PAGE_SIZE: u32 = 100;
 
-/// How many times an API-token page is read again when its replies contradict their counts.
-const TOKEN_PAGE_ATTEMPTS: usize = 3;
-
 /// SePay's date-time format in queries and replies.
 const SEPAY_TIME: &str = "%Y-%m-%d %H:%M:%S";
-/// The compact form of a date-time in this module's cursors.
-const CURSOR_TIME: &str = "%Y%m%d%H%M%S";
 
 fn vietnam() -> FixedOffset {
     FixedOffset::east_opt(7 * 3600).expect("+07:00 is a valid offset")
-}
-
-fn one_second() -> TimeDelta {
-    TimeDelta::seconds(1)
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -123,26 +118,27 @@ impl SepayTransaction {
         self.amount_in.amount() > Decimal::ZERO
     }
 
-    /// True when this transaction is for the payment code `code`: SePay's `code` equals it
-    /// (ASCII case ignored), or the content holds it as a whole word (the content split on every
-    /// character that is not an ASCII letter or digit, ASCII case ignored: `"DH12AB"` is in
-    /// `"CK DH12AB thanh toan"` and `"dh12ab.ck"` but not in `"XDH12AB"`). A blank `code`
-    /// matches nothing.
+    /// True when this transaction is for the payment code `code` (ASCII case ignored; a blank
+    /// `code` matches nothing):
+    ///
+    /// - when SePay reported a payment code ([`Self::code`] is set and not blank), on that code
+    ///   **alone**: the content is not searched, so one transfer whose remark names two codes
+    ///   counts only toward the one SePay recognised;
+    /// - otherwise, when the content holds `code` as a whole word (the content split on every
+    ///   character that is not an ASCII letter or digit: `"DH12AB"` is in `"CK DH12AB thanh
+    ///   toan"` and `"dh12ab.ck"` but not in `"XDH12AB"`).
     pub fn matches_payment_code(&self, code: &str) -> bool {
         let code = code.trim();
         if code.is_empty() {
             return false;
         }
-        if self
-            .code
-            .as_deref()
-            .is_some_and(|c| c.trim().eq_ignore_ascii_case(code))
-        {
-            return true;
+        match self.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(reported) => reported.eq_ignore_ascii_case(code),
+            None => self
+                .transaction_content
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|word| word.eq_ignore_ascii_case(code)),
         }
-        self.transaction_content
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|word| word.eq_ignore_ascii_case(code))
     }
 
     /// The transaction date as Vietnam local time (what SePay's date filters compare against).
@@ -450,55 +446,6 @@ fn bad_cursor(cursor: &PageCursor) -> Error {
     )))
 }
 
-/// Where an API-token listing stands, carried as `"t:{upper}/{seen}/{expected}"`: the window
-/// still to list ends at `upper` (included, Vietnam time, `YYYYMMDDHHMMSS`); `seen` transactions
-/// were returned so far; `expected` is what the first count found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct TokenCursor {
-    upper: NaiveDateTime,
-    seen: u64,
-    expected: u64,
-}
-
-impl TokenCursor {
-    fn parse(cursor: &PageCursor) -> Option<Self> {
-        let rest = cursor.as_str().strip_prefix("t:")?;
-        let mut parts = rest.split('/');
-        let (upper, seen, expected) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || upper.len() != 14 {
-            return None;
-        }
-        Some(Self {
-            upper: NaiveDateTime::parse_from_str(upper, CURSOR_TIME).ok()?,
-            seen: seen.parse().ok()?,
-            expected: expected.parse().ok()?,
-        })
-    }
-
-    fn cursor(&self) -> PageCursor {
-        PageCursor::new(format!(
-            "t:{}/{}/{}",
-            self.upper.format(CURSOR_TIME),
-            self.seen,
-            self.expected
-        ))
-    }
-}
-
-/// The top of a window, found by counting: the window from a second on with this many
-/// transactions, or one second holding more than a page.
-enum TopWindow {
-    Window(NaiveDateTime, u64),
-    Second(NaiveDateTime),
-    NotFound,
-}
-
-/// One try at an API-token page: the page, or why its replies contradicted each other.
-enum Attempt {
-    Done(Page<SepayTransaction>),
-    Changed(String),
-}
-
 // ------------------------------------------------------------------------------------------------
 // The client methods
 // ------------------------------------------------------------------------------------------------
@@ -506,13 +453,16 @@ enum Attempt {
 impl SepayClient {
     /// One page of transactions matching `filter`, newest first.
     ///
-    /// - **API token**: `GET {base}/userapi/transactions/count` and
-    ///   `GET {base}/userapi/transactions/list` with the filter and a date window, as described in
-    ///   the [module docs](crate::transactions): a page is checked against SePay's count, so a
-    ///   listing is complete or an error. The page size (`page.limit`) defaults to and is capped
-    ///   at 5000 ([`TOKEN_MAX_PAGE_SIZE`]); a page may hold fewer (and, only when more than
-    ///   `limit` transactions share one second, more). `total` is the count found on the first
-    ///   page (or the number returned, when larger).
+    /// - **API token**: `GET {base}/userapi/transactions/list` with the filter, a date window and
+    ///   `limit` = the page size, as described in the [module docs](crate::transactions): a reply
+    ///   shorter than the page size is the last page (one request, no count); a full one is split
+    ///   into date windows each shown complete by a short reply (`transactions/count` only
+    ///   confirms), so a listing is complete or an error. The page size (`page.limit`) defaults to
+    ///   and is capped at 5000 ([`TOKEN_MAX_PAGE_SIZE`]); a page may hold fewer (and, only when
+    ///   at least `limit` transactions share one second, more). `total` is, on the last page, the
+    ///   number of transactions the listing returned, and before it SePay's count of the first
+    ///   full window (or the number returned so far, when larger) — an estimate, since that count
+    ///   may ignore the filters.
     /// - **OAuth**: `GET {base}/api/v1/transactions?...&page=N&limit=L` (scope
     ///   `transaction:read`); cursors `"p:N"`, page size default 20, at most 100; `total` is
     ///   SePay's `meta.pagination.total`. Pages are by offset, newest first: a transaction
@@ -527,8 +477,9 @@ impl SepayClient {
     /// `transaction:read` (the message names the scope); [`Error::RateLimited`] when 429 persists;
     /// [`Error::Decode`] for a reply not in the documented shape (an HTML page, a missing field, a
     /// number that is not one); [`Error::Provider`] for 5xx replies and for an API-token listing
-    /// that cannot be read completely (replies that keep contradicting their counts, more than
-    /// 5000 transactions in one second, fewer transactions than counted); [`Error::Transport`].
+    /// of more than one reply that cannot be read completely (replies that keep contradicting
+    /// each other, more than 5000 transactions in one second, transactions outside the date
+    /// window asked); [`Error::Transport`].
     pub async fn list_transactions(
         &self,
         filter: &TransactionFilter,
@@ -682,356 +633,6 @@ impl SepayClient {
         let next = next_page(page, count, limit, pagination).map(page_cursor);
         Ok(Page::new(items, next).with_total(pagination.map(|p| p.total)))
     }
-
-    // --- API token ------------------------------------------------------------------------------
-
-    /// `transactions/count` of the window `lo..=hi` with the filter.
-    async fn token_count(
-        &self,
-        filter: &Checked,
-        lo: Option<NaiveDateTime>,
-        hi: Option<NaiveDateTime>,
-    ) -> Result<u64, Error> {
-        let api = self.token_api()?;
-        let url = self
-            .inner
-            .transport
-            .url("/userapi/transactions/count", &filter.token_query(lo, hi, None))?;
-        let count: UserApiTransactionCount = api.get(&self.inner.transport, url, "SePay transaction count").await?;
-        Ok(count.count_transactions)
-    }
-
-    /// `transactions/list` of the window `lo..=hi` with the filter, at most `limit`.
-    async fn token_fetch(
-        &self,
-        filter: &Checked,
-        lo: Option<NaiveDateTime>,
-        hi: Option<NaiveDateTime>,
-        limit: u32,
-    ) -> Result<Vec<SepayTransaction>, Error> {
-        let api = self.token_api()?;
-        let url = self
-            .inner
-            .transport
-            .url("/userapi/transactions/list", &filter.token_query(lo, hi, Some(limit)))?;
-        let list: UserApiTransactionList = api.get(&self.inner.transport, url, "SePay transaction list").await?;
-        list.transactions.into_iter().map(SepayTransaction::try_from).collect()
-    }
-
-    /// Every transaction of the window `lo..=hi`, which `counted` (at most 5000) were counted in:
-    /// `None` when the reply shows the window changed (fewer than counted, or a full reply that a
-    /// second count does not confirm).
-    async fn token_whole_window(
-        &self,
-        filter: &Checked,
-        lo: Option<NaiveDateTime>,
-        hi: Option<NaiveDateTime>,
-        counted: u64,
-    ) -> Result<Option<Vec<SepayTransaction>>, Error> {
-        let items = self.token_fetch(filter, lo, hi, TOKEN_MAX_PAGE_SIZE).await?;
-        let got = items.len() as u64;
-        if got < u64::from(TOKEN_MAX_PAGE_SIZE) {
-            return Ok((got >= counted).then_some(items));
-        }
-        // A full reply may have left older transactions out: only a count that agrees shows not.
-        let again = self.token_count(filter, lo, hi).await?;
-        Ok((again == got).then_some(items))
-    }
-
-    async fn token_transactions_page(
-        &self,
-        filter: Checked,
-        page: PageRequest,
-    ) -> Result<Page<SepayTransaction>, Error> {
-        let limit = page.limit.unwrap_or(TOKEN_MAX_PAGE_SIZE).clamp(1, TOKEN_MAX_PAGE_SIZE);
-        let state = match &page.cursor {
-            None => None,
-            Some(c) => Some(TokenCursor::parse(c).ok_or_else(|| bad_cursor(c))?),
-        };
-        let mut why = String::new();
-        for attempt in 1..=TOKEN_PAGE_ATTEMPTS {
-            match self.token_page_attempt(&filter, limit, state).await? {
-                Attempt::Done(page) => return Ok(page),
-                Attempt::Changed(reason) => {
-                    tracing::debug!(target: "provider_sepay", attempt, %reason, "SePay transaction page inconsistent; reading again");
-                    why = reason;
-                }
-            }
-        }
-        Err(Error::Provider(ErrorContext::new(format!(
-            "SePay's transaction list could not be read completely ({why}) after {TOKEN_PAGE_ATTEMPTS} attempts; \
-             try again, or narrow the filter"
-        ))))
-    }
-
-    /// One try at the page after `state` (see the module docs).
-    async fn token_page_attempt(
-        &self,
-        filter: &Checked,
-        limit: u32,
-        state: Option<TokenCursor>,
-    ) -> Result<Attempt, Error> {
-        let lo = filter.lo();
-        let (upper, seen, known_expected) = match state {
-            None => (filter.hi(), 0, None),
-            Some(s) => (
-                Some(filter.hi().map_or(s.upper, |hi| hi.min(s.upper))),
-                s.seen,
-                Some(s.expected),
-            ),
-        };
-        let listing = Listing {
-            lo,
-            seen,
-            expected: known_expected.unwrap_or(0),
-        };
-        if let (Some(lo), Some(hi)) = (lo, upper) {
-            if hi < lo {
-                return listing.finish(Vec::new()).map(Attempt::Done);
-            }
-        }
-        let counted = self.token_count(filter, lo, upper).await?;
-        let listing = Listing {
-            expected: known_expected.unwrap_or(counted),
-            ..listing
-        };
-        if counted <= u64::from(limit) {
-            return match self.token_whole_window(filter, lo, upper, counted).await? {
-                Some(items) => listing.finish(items).map(Attempt::Done),
-                None => Ok(Attempt::Changed(format!(
-                    "SePay counted {counted} transactions but listed fewer, or more than it counted"
-                ))),
-            };
-        }
-
-        // More than a page: the newest limit + 1, cut below their oldest second.
-        let asked = limit.saturating_add(1).min(TOKEN_MAX_PAGE_SIZE);
-        let newest = self.token_fetch(filter, lo, upper, asked).await?;
-        if newest.len() < asked as usize {
-            return Ok(Attempt::Changed(format!(
-                "SePay counted {counted} transactions but listed only {}",
-                newest.len()
-            )));
-        }
-        let mut seconds: Vec<NaiveDateTime> = newest.iter().map(SepayTransaction::local_date).collect();
-        seconds.sort_unstable_by(|a, b| b.cmp(a));
-        seconds.dedup();
-        let oldest = seconds.len() - 1;
-        // The smallest cut (the largest index) below which nothing of the window is missing.
-        let cut = if oldest > 0 && self.token_cut_holds(filter, &newest, seconds[oldest], upper).await? {
-            Some(oldest)
-        } else {
-            let (mut good, mut bad) = (0, oldest);
-            while bad > good + 1 {
-                let mid = (good + bad) / 2;
-                if self.token_cut_holds(filter, &newest, seconds[mid], upper).await? {
-                    good = mid;
-                } else {
-                    bad = mid;
-                }
-            }
-            if good > 0 || upper == Some(seconds[0]) || self.token_cut_holds(filter, &newest, seconds[0], upper).await?
-            {
-                Some(good)
-            } else {
-                None
-            }
-        };
-        match cut {
-            Some(cut) if cut > 0 => {
-                let below = seconds[cut];
-                let mut items: Vec<_> = newest.into_iter().filter(|t| t.local_date() > below).collect();
-                items.sort_by(newest_first);
-                listing.next(items, Some(below)).map(Attempt::Done)
-            }
-            // Every candidate is in the newest second: that second is a page of its own.
-            Some(_) => self.token_second_page(filter, listing, seconds[0]).await,
-            // The newest reply does not show the top of the window (a server sorting by id, or
-            // transactions arriving): find the top window by counting alone.
-            None => match self.token_top_window(filter, lo, upper, limit, &seconds).await? {
-                TopWindow::Window(from, n) => match self.token_whole_window(filter, Some(from), upper, n).await? {
-                    Some(mut items) => {
-                        items.sort_by(newest_first);
-                        listing
-                            .next(items, from.checked_sub_signed(one_second()))
-                            .map(Attempt::Done)
-                    }
-                    None => Ok(Attempt::Changed(format!(
-                        "SePay counted {n} transactions from {from} but listed fewer"
-                    ))),
-                },
-                TopWindow::Second(second) => self.token_second_page(filter, listing, second).await,
-                TopWindow::NotFound => Ok(Attempt::Changed(
-                    "SePay's counts of the newest transactions did not settle".to_string(),
-                )),
-            },
-        }
-    }
-
-    /// The page of every transaction at `second`, followed by the window up to the second before.
-    async fn token_second_page(
-        &self,
-        filter: &Checked,
-        listing: Listing,
-        second: NaiveDateTime,
-    ) -> Result<Attempt, Error> {
-        let in_second = self.token_count(filter, Some(second), Some(second)).await?;
-        if in_second > u64::from(TOKEN_MAX_PAGE_SIZE) {
-            return Err(Error::Provider(ErrorContext::new(format!(
-                "SePay has {in_second} transactions at {second}, more than the {TOKEN_MAX_PAGE_SIZE} one reply can hold; \
-                 they cannot be listed completely"
-            ))));
-        }
-        match self
-            .token_whole_window(filter, Some(second), Some(second), in_second)
-            .await?
-        {
-            Some(mut items) => {
-                items.sort_by(newest_first);
-                listing
-                    .next(items, second.checked_sub_signed(one_second()))
-                    .map(Attempt::Done)
-            }
-            None => Ok(Attempt::Changed(format!(
-                "SePay counted {in_second} transactions at {second} but listed fewer"
-            ))),
-        }
-    }
-
-    /// The top of the window `lo..=upper` that holds at most `limit` transactions (at least one),
-    /// found with `transactions/count` alone (a binary search over seconds), for when the newest
-    /// reply does not show it. `seconds` are the (descending) seconds of that reply, where the
-    /// search starts.
-    async fn token_top_window(
-        &self,
-        filter: &Checked,
-        lo: Option<NaiveDateTime>,
-        upper: Option<NaiveDateTime>,
-        limit: u32,
-        seconds: &[NaiveDateTime],
-    ) -> Result<TopWindow, Error> {
-        let limit = u64::from(limit);
-        let count_from = |from: NaiveDateTime| self.token_count(filter, Some(from), upper);
-        let floor = lo.unwrap_or(DateTime::UNIX_EPOCH.naive_utc());
-        // Below: a second from which more than `limit` are counted (the filter's start has all).
-        let (Some(&newest), Some(&oldest)) = (seconds.first(), seconds.last()) else {
-            return Ok(TopWindow::NotFound);
-        };
-        let mut low = match lo {
-            Some(lo) => lo,
-            None => {
-                let mut step = TimeDelta::zero();
-                loop {
-                    let at = oldest.checked_sub_signed(step).filter(|t| *t > floor).unwrap_or(floor);
-                    if at == floor || count_from(at).await? > limit {
-                        break at;
-                    }
-                    step = if step.is_zero() { TimeDelta::hours(1) } else { step * 2 };
-                }
-            }
-        };
-        // Above: a second from which at most `limit` are counted.
-        let (mut high, mut high_count) = match upper {
-            Some(u) => match u.checked_add_signed(one_second()) {
-                Some(after) => (after, 0),
-                None => return Ok(TopWindow::NotFound),
-            },
-            None => {
-                let mut step = one_second();
-                let mut found = None;
-                for _ in 0..48 {
-                    let Some(at) = newest.checked_add_signed(step) else {
-                        break;
-                    };
-                    let n = count_from(at).await?;
-                    if n <= limit {
-                        found = Some((at, n));
-                        break;
-                    }
-                    low = low.max(at);
-                    step = step * 2;
-                }
-                match found {
-                    Some(found) => found,
-                    None => return Ok(TopWindow::NotFound),
-                }
-            }
-        };
-        if high <= low {
-            return Ok(TopWindow::NotFound);
-        }
-        while (high - low) > one_second() {
-            let mid = low + TimeDelta::seconds((high - low).num_seconds() / 2);
-            let n = count_from(mid).await?;
-            if n > limit {
-                low = mid;
-            } else {
-                (high, high_count) = (mid, n);
-            }
-        }
-        Ok(if high_count == 0 {
-            TopWindow::Second(low)
-        } else {
-            TopWindow::Window(high, high_count)
-        })
-    }
-
-    /// True when SePay counts, in the window above `below` (up to `upper`), exactly the
-    /// transactions of `newest` above it: none of that window is missing from `newest`.
-    async fn token_cut_holds(
-        &self,
-        filter: &Checked,
-        newest: &[SepayTransaction],
-        below: NaiveDateTime,
-        upper: Option<NaiveDateTime>,
-    ) -> Result<bool, Error> {
-        let Some(from) = below.checked_add_signed(one_second()) else {
-            return Ok(false);
-        };
-        let held = newest.iter().filter(|t| t.local_date() > below).count() as u64;
-        Ok(self.token_count(filter, Some(from), upper).await? == held)
-    }
-}
-
-/// The bookkeeping of an API-token listing across pages.
-#[derive(Debug, Clone, Copy)]
-struct Listing {
-    lo: Option<NaiveDateTime>,
-    seen: u64,
-    expected: u64,
-}
-
-impl Listing {
-    /// A page of `items` followed by the window up to `upper` (included); the last page when
-    /// `upper` is `None` or below the filter's lower end.
-    fn next(self, items: Vec<SepayTransaction>, upper: Option<NaiveDateTime>) -> Result<Page<SepayTransaction>, Error> {
-        match upper {
-            Some(upper) if self.lo.is_none_or(|lo| upper >= lo) => {
-                let seen = self.seen + items.len() as u64;
-                let cursor = TokenCursor {
-                    upper,
-                    seen,
-                    expected: self.expected,
-                };
-                Ok(Page::new(items, Some(cursor.cursor())).with_total(Some(self.expected.max(seen))))
-            }
-            _ => self.finish(items),
-        }
-    }
-
-    /// The last page: an error when the listing returned fewer transactions than first counted.
-    fn finish(self, mut items: Vec<SepayTransaction>) -> Result<Page<SepayTransaction>, Error> {
-        let seen = self.seen + items.len() as u64;
-        if seen < self.expected {
-            return Err(Error::Provider(ErrorContext::new(format!(
-                "SePay's transaction list ended after {seen} of the {} transactions its count reported; \
-                 the listing is incomplete (transactions were deleted while it was read?)",
-                self.expected
-            ))));
-        }
-        items.sort_by(newest_first);
-        Ok(Page::new(items, None).with_total(Some(seen)))
-    }
 }
 
 #[cfg(test)]
@@ -1065,29 +666,18 @@ mod tests {
         assert!(!tx("1", "DHAB12CD345", None).matches_payment_code("DHAB12CD34"));
         assert!(!tx("1", "DHAB12CD34", Some("DHOTHER")).matches_payment_code("DHAB12CD3"));
         assert!(!tx("1", "anything", None).matches_payment_code(" "));
+        // An empty or blank reported code falls back to the content.
+        assert!(tx("1", "CK DHAB12CD34", Some("")).matches_payment_code("dhab12cd34"));
+        assert!(tx("1", "CK DHAB12CD34", Some("  ")).matches_payment_code("DHAB12CD34"));
     }
 
     #[test]
-    fn cursors_round_trip_and_refuse_others() {
-        let c = TokenCursor {
-            upper: NaiveDate::from_ymd_opt(2023, 5, 5)
-                .unwrap()
-                .and_hms_opt(19, 59, 48)
-                .unwrap(),
-            seen: 7,
-            expected: 9,
-        };
-        assert_eq!(c.cursor().as_str(), "t:20230505195948/7/9");
-        assert_eq!(TokenCursor::parse(&c.cursor()), Some(c));
-        for bad in [
-            "p:1",
-            "t:2023/1/2",
-            "t:20230505195948/1",
-            "t:20230505195948/1/2/3",
-            "t:20231305195948/1/2",
-        ] {
-            assert_eq!(TokenCursor::parse(&PageCursor::new(bad)), None, "{bad}");
-        }
+    fn a_reported_code_is_matched_alone_not_the_content() {
+        // One transfer naming two codes counts toward the one SePay recognised only.
+        let t = tx("1", "CK DHAB12CD34 DHOTHER thanh toan", Some("DHOTHER"));
+        assert!(!t.matches_payment_code("DHAB12CD34"));
+        assert!(t.matches_payment_code("dhother"));
+        assert!(!tx("1", "DHAB12CD34", Some("DHOTHER")).matches_payment_code("DHAB12CD34"));
     }
 
     #[test]

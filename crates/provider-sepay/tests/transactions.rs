@@ -189,20 +189,26 @@ async fn token_filters_are_sent_as_documented_on_the_count_and_the_list() {
         };
         mock.respond_with(json(200, body)).expect(1).mount(&server).await;
     }
-    let page = token_client(&server)
+    let client = token_client(&server);
+    let page = client
         .list_transactions(&every_filter(), PageRequest::first())
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
-    // Count first, then the list.
-    let sent: Vec<String> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.url.path().to_string())
-        .collect();
-    assert_eq!(sent, [COUNT, LIST]);
+    // A short reply is the whole listing: the list alone, no count.
+    let sent = || async {
+        server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.url.path().to_string())
+            .collect::<Vec<String>>()
+    };
+    assert_eq!(sent().await, [LIST]);
+    // The count takes the same filters.
+    assert_eq!(client.count_transactions(&every_filter()).await.unwrap(), 1);
+    assert_eq!(sent().await, [LIST, COUNT]);
     let list = &requests_to(&server, LIST).await[0];
     assert!(
         list.url
@@ -537,9 +543,9 @@ async fn oauth_403_names_the_transaction_scope() {
 
 #[tokio::test]
 async fn token_refusals_reuse_the_token_api_rules() {
-    // SePay's legacy "bad token": HTTP 200 with an empty body.
+    // SePay's legacy "bad token": HTTP 200 with an empty body (the list is the first request).
     let server = MockServer::start().await;
-    mount_get(&server, COUNT, ResponseTemplate::new(200)).await;
+    mount_get(&server, LIST, ResponseTemplate::new(200)).await;
     let err = token_client(&server)
         .list_transactions(&TransactionFilter::default(), PageRequest::first())
         .await
@@ -550,18 +556,18 @@ async fn token_refusals_reuse_the_token_api_rules() {
     // A 429 is waited out and the call goes on.
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path(COUNT))
+        .and(path(LIST))
         .respond_with(ResponseTemplate::new(429).insert_header("x-sepay-userapi-retry-after", "0"))
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    mount_count(&server, 1).await;
     mount_get(&server, LIST, json(200, tx_fixture("userapi_transactions_list.json"))).await;
     let page = token_client(&server)
         .list_transactions(&TransactionFilter::default(), PageRequest::first())
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
+    assert_eq!(requests_to(&server, LIST).await.len(), 2);
 
     // An error status in the envelope of an HTTP 200.
     let server = MockServer::start().await;
@@ -609,7 +615,12 @@ async fn all_pages(client: &SepayClient, filter: &TransactionFilter, limit: u32)
     let mut request = PageRequest::first().with_limit(limit);
     loop {
         let page = client.list_transactions(filter, request.clone()).await.unwrap();
-        assert!(!page.items.is_empty(), "no empty page");
+        // Only the last page may be empty: when the page before ended at the oldest transaction
+        // without knowing it (a crowded second, with a count that cannot confirm the rest).
+        assert!(
+            !page.items.is_empty() || (page.next.is_none() && !pages.is_empty()),
+            "no empty page but the last: limit {limit}, {page:?}"
+        );
         for w in page.items.windows(2) {
             assert!(
                 w[0].transaction_date >= w[1].transaction_date,
@@ -654,7 +665,7 @@ async fn token_listing_walks_date_windows_and_returns_everything_once() {
             assert_eq!(pages.len(), 1);
         }
     }
-    // The stream agrees, with the largest page size: one page, two requests.
+    // The stream agrees, with the largest page size: one short reply, one request.
     let before = server.received_requests().await.unwrap().len();
     let streamed: Vec<_> = client
         .stream_transactions(&TransactionFilter::default())
@@ -662,7 +673,7 @@ async fn token_listing_walks_date_windows_and_returns_everything_once() {
         .await
         .unwrap();
     assert_eq!(ids(&streamed), expected_newest_first(&many()));
-    assert_eq!(server.received_requests().await.unwrap().len() - before, 2);
+    assert_eq!(server.received_requests().await.unwrap().len() - before, 1);
 }
 
 #[tokio::test]
@@ -743,49 +754,203 @@ async fn a_crowded_second_is_a_page_of_its_own() {
     assert_eq!(ids(&pages[0]), ["4", "3", "2", "1"]);
 }
 
-#[tokio::test]
-async fn a_list_that_falls_short_of_its_count_is_an_error_not_a_partial_list() {
-    for limit in [2, 5000] {
-        let server = MockServer::start().await;
-        FakeSepay::new(many()).list_drops_oldest(1).mount(&server).await;
-        let client = token_client(&server);
-        let result: Result<Vec<SepayTransaction>, Error> = async {
-            let mut all = Vec::new();
-            let mut request = PageRequest::first().with_limit(limit);
-            loop {
-                let page = client.list_transactions(&TransactionFilter::default(), request).await?;
-                all.extend(page.items);
-                match page.next {
-                    Some(c) => request = PageRequest::at(c).with_limit(limit),
-                    None => return Ok(all),
-                }
-            }
+/// Collects every page of `filter` with page size `limit`, or the first error.
+async fn try_all(client: &SepayClient, filter: &TransactionFilter, limit: u32) -> Result<Vec<SepayTransaction>, Error> {
+    let mut all = Vec::new();
+    let mut request = PageRequest::first().with_limit(limit);
+    loop {
+        let page = client.list_transactions(filter, request).await?;
+        all.extend(page.items);
+        match page.next {
+            Some(c) => request = PageRequest::at(c).with_limit(limit),
+            None => return Ok(all),
         }
-        .await;
-        let err = result.unwrap_err();
-        assert!(matches!(err, Error::Provider(_)), "limit {limit}: {err:?}");
-        assert!(!err.to_string().is_empty());
     }
+}
 
-    // One page from wiremock: the count says 3, the list brings 1.
+#[tokio::test]
+async fn a_short_reply_costs_exactly_one_request_and_no_count() {
+    // Fewer rows than the limit asked: the whole window, whatever a count would say.
+    for (filter, limit) in [
+        (TransactionFilter::default(), None),
+        (every_filter(), Some(5000)),
+        (TransactionFilter::default().account_number("0071000888888"), Some(2)),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(LIST))
+            .and(query_param("limit", limit.unwrap_or(5000).to_string().as_str()))
+            .respond_with(json(200, tx_fixture("userapi_transactions_list.json")))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(COUNT))
+            .respond_with(json(200, r#"{"count_transactions":3}"#))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let request = match limit {
+            Some(l) => PageRequest::first().with_limit(l),
+            None => PageRequest::first(),
+        };
+        let page = token_client(&server).list_transactions(&filter, request).await.unwrap();
+        assert_eq!(ids(&page.items), ["49682"]);
+        assert_eq!(page.next, None);
+        assert_eq!(page.total, Some(1));
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn a_count_that_ignores_the_filters_does_not_break_a_listing() {
+    // 23 transactions of the account plus 40 of another one: SePay's count, ignoring the
+    // filters, reports all 63 for any query.
+    let mut txs = many();
+    for i in 0..40u64 {
+        let mut other = FakeTx::incoming(5000 + i, &format!("2023-05-03 15:{i:02}:00"), 1, "other", None);
+        other.account_number = "0071000999999".into();
+        txs.push(other);
+    }
+    let server = MockServer::start().await;
+    FakeSepay::new(txs).count_ignores_filters().mount(&server).await;
+    let client = token_client(&server);
+    assert_eq!(
+        client.count_transactions(&TransactionFilter::default()).await.unwrap(),
+        63
+    );
+    let ours = TransactionFilter::default().account_number("0071000888888");
+    assert_eq!(
+        client.count_transactions(&ours).await.unwrap(),
+        63,
+        "the count ignores the filter"
+    );
+
+    // A short listing (a status read asks for 5000): one request, every transaction of the
+    // account, no error although the count says 63.
+    let before = server.received_requests().await.unwrap().len();
+    let page = client
+        .list_transactions(&ours, PageRequest::first().with_limit(5000))
+        .await
+        .unwrap();
+    assert_eq!(ids(&page.items), expected_newest_first(&many()));
+    assert_eq!((page.next, page.total), (None, Some(23)));
+    assert_eq!(server.received_requests().await.unwrap().len() - before, 1);
+    let streamed: Vec<_> = client.stream_transactions(&ours).try_collect().await.unwrap();
+    assert_eq!(ids(&streamed), expected_newest_first(&many()));
+    let in_range = TransactionFilter::default()
+        .account_number("0071000888888")
+        .date_range(may(2), may(3));
+    let page = client.list_transactions(&in_range, PageRequest::first()).await.unwrap();
+    assert_eq!(
+        page.items.len(),
+        many()
+            .iter()
+            .filter(|t| t.date.date() >= may(2) && t.date.date() <= may(3))
+            .count()
+    );
+
+    // Full replies are split by the list alone: still complete, each once, newest first.
+    for limit in [1, 2, 5, 7] {
+        let pages = all_pages(&client, &ours, limit).await;
+        let flat: Vec<SepayTransaction> = pages.iter().flatten().cloned().collect();
+        assert_eq!(ids(&flat), expected_newest_first(&many()), "limit {limit}");
+    }
+    // The last page's total is what the listing returned, not the count's 63.
+    let mut request = PageRequest::first().with_limit(4);
+    let last = loop {
+        let page = client.list_transactions(&ours, request).await.unwrap();
+        match page.next.clone() {
+            Some(c) => request = PageRequest::at(c).with_limit(4),
+            None => break page,
+        }
+    };
+    assert_eq!(last.total, Some(23));
+    assert_eq!(try_all(&client, &ours, 3).await.unwrap().len(), 23);
+}
+
+#[tokio::test]
+async fn a_page_of_a_longer_listing_costs_a_list_a_count_and_a_list() {
+    let server = MockServer::start().await;
+    FakeSepay::new(many()).mount(&server).await;
+    let client = token_client(&server);
+    let page = client
+        .list_transactions(&TransactionFilter::default(), PageRequest::first().with_limit(5))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 4, "the newest 5 cut below their oldest second");
+    assert_eq!(page.total, Some(23));
+    let sent: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(sent, [LIST, COUNT, LIST]);
+    // The second list is the window above the cut.
+    let above = &requests_to(&server, LIST).await[1];
+    assert!(
+        above.url.query().unwrap().contains("transaction_date_min="),
+        "{}",
+        above.url
+    );
+}
+
+#[tokio::test]
+async fn a_full_reply_that_cannot_be_shown_complete_is_an_error_not_a_partial_list() {
+    // The list ignores the date windows (the same two rows for any query) and the count finds
+    // more than two: the newest two cannot be shown to be all of their window.
+    let body = r#"{"status":200,"transactions":[
+        {"id":"2","account_number":"1","transaction_date":"2023-05-05 10:00:02","amount_out":"0","amount_in":"1"},
+        {"id":"1","account_number":"1","transaction_date":"2023-05-05 10:00:01","amount_out":"0","amount_in":"1"}]}"#;
     let server = MockServer::start().await;
     mount_count(&server, 3).await;
-    mount_get(&server, LIST, json(200, tx_fixture("userapi_transactions_list.json"))).await;
+    mount_get(&server, LIST, json(200, body)).await;
     let err = token_client(&server)
-        .list_transactions(&TransactionFilter::default(), PageRequest::first())
+        .list_transactions(&TransactionFilter::default(), PageRequest::first().with_limit(2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Provider(ref c) if c.message.contains("does not apply the date filters")),
+        "{err:?}"
+    );
+
+    // A list that keeps contradicting itself (a transaction of the full reply missing from the
+    // window above the cut) is read again, then an error.
+    let server = MockServer::start().await;
+    mount_count(&server, 3).await;
+    Mock::given(method("GET"))
+        .and(path(LIST))
+        .and(query_param("transaction_date_min", "2023-05-05 10:00:02"))
+        .respond_with(json(200, r#"{"status":200,"transactions":[]}"#))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(LIST))
+        .and(query_param_is_missing("transaction_date_min"))
+        .respond_with(json(200, body))
+        .mount(&server)
+        .await;
+    let err = token_client(&server)
+        .list_transactions(&TransactionFilter::default(), PageRequest::first().with_limit(2))
         .await
         .unwrap_err();
     assert!(
         matches!(err, Error::Provider(ref c) if c.message.contains("could not be read completely")),
         "{err:?}"
     );
-    // It was read again before giving up: 3 attempts of count + list.
-    assert_eq!(requests_to(&server, LIST).await.len(), 3);
+    assert_eq!(
+        requests_to(&server, LIST).await.len(),
+        6,
+        "3 attempts of list + list above"
+    );
 }
 
 #[tokio::test]
-async fn a_full_reply_is_only_trusted_when_a_second_count_agrees() {
-    // The count says 5000 and the list brings 5000: complete only because a second count agrees.
+async fn a_full_reply_is_only_trusted_when_the_count_agrees() {
+    // The list brings 5000 (a full reply) and the count says 5000: the whole window.
     let row = |i: u32| {
         format!(
             r#"{{"id":"{}","account_number":"1","transaction_date":"2023-05-05 10:{:02}:{:02}","amount_out":"0","amount_in":"1"}}"#,
@@ -806,16 +971,13 @@ async fn a_full_reply_is_only_trusted_when_a_second_count_agrees() {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 5000);
-    assert_eq!(requests_to(&server, COUNT).await.len(), 2);
+    assert_eq!(page.next, None);
+    assert_eq!(requests_to(&server, LIST).await.len(), 1);
+    assert_eq!(requests_to(&server, COUNT).await.len(), 1);
 
-    // When the second count finds more, the reply may have left the oldest out.
+    // When the count finds more, the reply may have left the oldest out: never a partial list
+    // (here the list ignores the windows it is asked for, so it cannot be split either).
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(COUNT))
-        .respond_with(json(200, r#"{"count_transactions":5000}"#))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
     mount_count(&server, 5001).await;
     mount_get(&server, LIST, json(200, &body)).await;
     let err = token_client(&server)
@@ -823,6 +985,50 @@ async fn a_full_reply_is_only_trusted_when_a_second_count_agrees() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Provider(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn five_thousand_in_one_second_need_the_count_to_agree() {
+    let row = |i: u32| {
+        format!(
+            r#"{{"id":"{}","account_number":"1","transaction_date":"2023-05-05 10:00:00","amount_out":"0","amount_in":"1"}}"#,
+            i + 1
+        )
+    };
+    let body = format!(
+        r#"{{"status":200,"transactions":[{}]}}"#,
+        (0..5000).map(row).collect::<Vec<_>>().join(",")
+    );
+    let empty = r#"{"status":200,"transactions":[]}"#;
+    for (second_count, ok) in [(5000, true), (5001, false)] {
+        let server = MockServer::start().await;
+        // The window and the second itself: 5000 rows; above the second: none.
+        Mock::given(method("GET"))
+            .and(path(LIST))
+            .and(query_param("transaction_date_min", "2023-05-05 10:00:01"))
+            .respond_with(json(200, empty))
+            .mount(&server)
+            .await;
+        mount_get(&server, LIST, json(200, &body)).await;
+        Mock::given(method("GET"))
+            .and(path(COUNT))
+            .and(query_param("transaction_date_min", "2023-05-05 10:00:00"))
+            .respond_with(json(200, format!(r#"{{"count_transactions":{second_count}}}"#)))
+            .mount(&server)
+            .await;
+        mount_count(&server, 6000).await;
+        let result = token_client(&server)
+            .list_transactions(&TransactionFilter::default(), PageRequest::first())
+            .await;
+        match (ok, result) {
+            (true, Ok(page)) => {
+                assert_eq!(page.items.len(), 5000);
+                assert!(page.next.is_some(), "then the window before the second");
+            }
+            (false, Err(Error::Provider(c))) => assert!(c.message.contains("more than the 5000"), "{}", c.message),
+            (_, other) => panic!("count {second_count}: {other:?}"),
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! A small stand-in for SePay's transaction endpoints (both ways in), written from the
 //! transactions document, as a wiremock responder: it filters, sorts the most recent first and
 //! caps at `limit` like the document says, so paging and status logic can be checked against
-//! many transactions. It can also misbehave on purpose (sort by id, drop a transaction).
+//! many transactions. It can also misbehave on purpose (sort by id, count without the
+//! filters).
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
@@ -102,8 +103,8 @@ pub enum Order {
 struct State {
     txs: Vec<FakeTx>,
     order: Order,
-    /// The token list leaves out this many of the oldest matches (a server that loses some).
-    list_drops_oldest: usize,
+    /// The token count ignores every filter and reports all the transactions it knows.
+    count_ignores_filters: bool,
 }
 
 /// The fake; clones share the state.
@@ -118,7 +119,7 @@ impl FakeSepay {
             state: Arc::new(Mutex::new(State {
                 txs,
                 order: Order::ByDate,
-                list_drops_oldest: 0,
+                count_ignores_filters: false,
             })),
         }
     }
@@ -128,8 +129,10 @@ impl FakeSepay {
         self
     }
 
-    pub fn list_drops_oldest(self, n: usize) -> Self {
-        self.state.lock().unwrap().list_drops_oldest = n;
+    /// Makes `transactions/count` report the company-wide total, whatever the filters (SePay's
+    /// documents do not say that it applies them).
+    pub fn count_ignores_filters(self) -> Self {
+        self.state.lock().unwrap().count_ignores_filters = true;
         self
     }
 
@@ -208,13 +211,15 @@ impl Respond for FakeSepay {
         let path = request.url.path();
         let envelope = r#""status":200,"error":null,"messages":{"success":true}"#;
         if path == "/userapi/transactions/count" {
-            let n = self.matching(&query, false).len();
+            let n = if self.state.lock().unwrap().count_ignores_filters {
+                self.state.lock().unwrap().txs.len()
+            } else {
+                self.matching(&query, false).len()
+            };
             return ok(format!(r#"{{{envelope},"count_transactions":"{n}"}}"#));
         }
         if path == "/userapi/transactions/list" {
             let mut all = self.matching(&query, false);
-            let drops = self.state.lock().unwrap().list_drops_oldest;
-            all.truncate(all.len().saturating_sub(drops));
             let limit = query
                 .iter()
                 .find(|(k, _)| k == "limit")
