@@ -527,9 +527,7 @@ impl SepayBankTransferBuilder {
     pub fn build(self) -> Result<SepayBankTransfer, Error> {
         let config = |message: String| Error::Configuration(message);
         let store = self.store.clone().ok_or_else(|| {
-            config(
-                "no payment request store: set .store(..) (shared by every instance) or .in_memory_store()".into(),
-            )
+            config("no payment request store: set .store(..) (shared by every instance) or .in_memory_store()".into())
         })?;
         let bin = self
             .bank
@@ -655,8 +653,8 @@ impl PaymentProvider for SepayBankTransfer {
     /// date; the day before, so a bank clock behind the app's around midnight loses nothing) on
     /// (API token: `account_number` and `transaction_date_min`; OAuth: `account_number` and
     /// `from_date`), every page, and keeps the incoming ones for the code
-    /// ([`SepayTransaction::matches_payment_code`]: SePay's `code` equal to it, or the content
-    /// holding it as a word). The paid amount is the sum of their `amount_in`; the status is
+    /// ([`SepayTransaction::matches_payment_code`]: SePay's `code` equal to it; only when SePay
+    /// reported no code, the content holding it as a word). The paid amount is the sum of their `amount_in`; the status is
     /// `Unpaid` for nothing (`Expired` once past [`PaymentRequest::expires_at`] by the clock),
     /// `PartiallyPaid` below the amount, `Paid` at it, `Overpaid` above it.
     ///
