@@ -8,6 +8,11 @@
 //! own example objects plus generated accounts (Vietnamese names, several banks), enough that every
 //! listing spans more than one page.
 //!
+//! For resilience tests, [`faults`] injects failures per route (429 bursts, 5xx, slow replies,
+//! connections reset mid-body, truncated JSON, HTML error pages, SePay's empty 200, wrong content
+//! types) and into webhooks (duplicated, out of order), in-process or through `/__sandbox/faults`.
+//! SePay's OAuth 2.0 authorization-code login is emulated without a login page: see [`sepay`].
+//!
 //! **Independent oracle.** This crate shares no signing, auth or wire code with the provider
 //! crates it checks: if both sides used one signature function, a bug in it would pass every test
 //! and fail at the real provider. The duplication is deliberate.
@@ -29,6 +34,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+#[cfg(test)]
+mod fault_tests;
+pub mod faults;
 pub mod finan;
 mod names;
 mod outbox;
@@ -164,6 +172,31 @@ impl Default for SandboxCredentials {
 }
 
 /// A running sandbox: one loopback listener per provider, stopped when dropped.
+///
+/// Besides the providers' routes, each listener serves unauthenticated test controls under
+/// `/__sandbox/...` (see the [`finan`] and [`sepay`] modules), among them fault injection:
+/// `GET, POST, DELETE /__sandbox/faults` on either listener, or in-process [`Sandbox::finan_faults`]
+/// and [`Sandbox::sepay_faults`]. A fault makes the next `count` requests matching a route fail in a
+/// chosen way (429 with or without a retry header, 5xx, a slow reply, a reset mid-body, truncated
+/// JSON, an HTML error page, an empty 200, a wrong content type) or makes the next webhook arrive
+/// twice or out of order; see [`faults`].
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use gateway_sandbox::faults::{Fault, FaultKind, RouteMatcher};
+/// let sandbox = gateway_sandbox::Sandbox::start().await?;
+/// let route = RouteMatcher::new("GET", "/userapi/bankaccounts/list");
+/// sandbox
+///     .sepay_faults()
+///     .inject(Fault::new(route, FaultKind::Status429 { retry_after: Some(1) }).times(2));
+/// // ... the client's next two account listings get 429 with x-sepay-userapi-retry-after: 1 ...
+/// assert_eq!(sandbox.sepay_faults().applied("status_429"), 0);
+/// # Ok(()) }
+/// ```
+///
+/// SePay's OAuth 2.0 login works too: `GET /oauth/authorize` approves at once and redirects to a
+/// registered redirect URI ([`SandboxCredentials::sepay_oauth_redirect_uris`],
+/// [`sepay::SepayState::register_redirect_uri`]) with a code for `POST /oauth/token`.
 pub struct Sandbox {
     finan_addr: SocketAddr,
     sepay_addr: SocketAddr,
@@ -235,7 +268,7 @@ impl Sandbox {
     }
 
     /// SePay base URL, like `https://my.sepay.vn`: `http://127.0.0.1:PORT`. It serves `/userapi/...`
-    /// (API token), `/api/v1/...` (OAuth 2.0) and `/oauth/token`, and the payment gateway too:
+    /// (API token), `/api/v1/...` (OAuth 2.0), `/oauth/authorize` and `/oauth/token`, and the payment gateway too:
     /// `/v1/checkout/init` (like `https://pay-sandbox.sepay.vn`) and `/v1/order...` (like
     /// `https://pgapi-sandbox.sepay.vn`).
     pub fn sepay_base_url(&self) -> String {
@@ -269,6 +302,22 @@ impl Sandbox {
     /// The Finan emulator's state and test controls (counters, clock skew).
     pub fn finan(&self) -> &finan::FinanState {
         &self.finan
+    }
+
+    /// Fault injection on the Finan listener (its `/open` routes and payment webhooks).
+    pub fn finan_faults(&self) -> &faults::Faults {
+        self.finan.faults()
+    }
+
+    /// Fault injection on the SePay listener (every SePay route, IPN and bank-transaction webhooks).
+    pub fn sepay_faults(&self) -> &faults::Faults {
+        self.sepay.faults()
+    }
+
+    /// Drops every pending fault on both listeners (the applied counters stay).
+    pub fn clear_faults(&self) {
+        self.finan.faults().clear();
+        self.sepay.faults().clear();
     }
 
     /// The SePay emulator's state and test controls (counters, token expiry, legacy auth replies,

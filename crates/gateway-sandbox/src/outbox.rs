@@ -3,13 +3,20 @@
 //! background task that POSTs one notification and retries it on a schedule. What differs per
 //! provider (the headers of each attempt, whether a timeout is retried, the shape of a log record)
 //! is its [`Policy`].
+//!
+//! Webhook faults ([`crate::faults::FaultKind::DuplicateDelivery`], [`crate::faults::FaultKind::OutOfOrder`])
+//! are applied here, to the notification being sent: a duplicate is delivered again right after the
+//! original's first attempt; an out-of-order one is held until the next notification, whose first
+//! attempt goes out before it.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use axum::http::header::CONTENT_TYPE;
 use tokio::runtime::Handle;
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
+
+use crate::faults::{FaultKind, Faults};
 
 /// Recorded as the error of an attempt that found no registered URL (the providers' status name).
 const URL_NOT_SET: &str = "URL Not Set";
@@ -54,8 +61,9 @@ pub(crate) struct Attempt {
 
 /// What one provider adds to the shared engine, so the engine itself stays provider-neutral.
 pub(crate) trait Policy: Send + Sync + 'static {
-    /// What a notification is about (ids, per-attempt state such as a timestamp).
-    type Notice: Send + 'static;
+    /// What a notification is about (ids, per-attempt state such as a timestamp); cloned when a
+    /// fault delivers it twice.
+    type Notice: Clone + Send + 'static;
     /// One entry of the attempt log.
     type Record: Clone + Send + 'static;
     /// The name the engine's `Debug` output goes by.
@@ -86,6 +94,10 @@ pub(crate) struct Outbox<P: Policy> {
     url: Mutex<Option<String>>,
     log: Mutex<Vec<P::Record>>,
     recorded: Notify,
+    /// The provider's faults, whose webhook kinds apply to this outbox's notifications.
+    faults: OnceLock<Arc<Faults>>,
+    /// A notification held back by an out-of-order fault, sent after the next one.
+    held: Mutex<Option<(P::Notice, Vec<u8>)>>,
 }
 
 impl<P: Policy> Outbox<P> {
@@ -106,7 +118,14 @@ impl<P: Policy> Outbox<P> {
             url: Mutex::new(None),
             log: Mutex::new(Vec::new()),
             recorded: Notify::new(),
+            faults: OnceLock::new(),
+            held: Mutex::new(None),
         }
+    }
+
+    /// Connects the provider's faults (once, when the provider state is built).
+    pub(crate) fn set_faults(&self, faults: Arc<Faults>) {
+        let _ = self.faults.set(faults);
     }
 
     /// The registered URL, which the sandbox state exposes to tests and the control routes.
@@ -144,24 +163,58 @@ impl<P: Policy> Outbox<P> {
     }
 
     /// Starts delivering `body` about `notice` in the background, on the current runtime or the
-    /// one captured at construction, so callers outside the runtime still deliver.
+    /// one captured at construction, so callers outside the runtime still deliver. A pending webhook
+    /// fault may hold it back or send it twice; a notification held earlier goes out after it.
     pub(crate) fn send(self: &Arc<Self>, notice: P::Notice, body: Vec<u8>) {
+        let mut jobs = Vec::with_capacity(2);
+        // Taken in its own statement: the guard must not live through the match, which may lock again.
+        let held = lock(&self.held).take();
+        match held {
+            // Releasing a held notification: this one first, then the held one; no new fault.
+            Some(held) => {
+                jobs.push((notice, body));
+                jobs.push(held);
+            }
+            None => match self.faults.get().and_then(|f| f.take_for_notification()) {
+                Some(FaultKind::OutOfOrder) => {
+                    *lock(&self.held) = Some((notice, body));
+                    return;
+                }
+                Some(FaultKind::DuplicateDelivery) => {
+                    jobs.push((notice.clone(), body.clone()));
+                    jobs.push((notice, body));
+                }
+                _ => jobs.push((notice, body)),
+            },
+        }
         match Handle::try_current().ok().or_else(|| self.runtime.clone()) {
             Some(runtime) => {
                 let this = Arc::clone(self);
-                runtime.spawn(async move { this.deliver(notice, body).await });
+                runtime.spawn(async move { this.deliver_in_order(jobs).await });
             }
-            None => self.record(
-                &notice,
-                None,
-                1,
-                Outcome::NotSent("No async runtime to deliver from"),
-                false,
-            ),
+            None => {
+                for (notice, _) in jobs {
+                    let reason = Outcome::NotSent("No async runtime to deliver from");
+                    self.record(&notice, None, 1, reason, false);
+                }
+            }
         }
     }
 
-    async fn deliver(&self, mut notice: P::Notice, body: Vec<u8>) {
+    /// Delivers each notification in its own task, starting the next once the previous one's first
+    /// attempt is recorded, so their first attempts arrive in this order.
+    async fn deliver_in_order(self: Arc<Self>, jobs: Vec<(P::Notice, Vec<u8>)>) {
+        for (notice, body) in jobs {
+            let (first_done, first_recorded) = oneshot::channel();
+            let this = Arc::clone(&self);
+            tokio::spawn(async move { this.deliver(notice, body, first_done).await });
+            // An error only means the delivery ended (it records before it ends).
+            let _ = first_recorded.await;
+        }
+    }
+
+    async fn deliver(&self, mut notice: P::Notice, body: Vec<u8>, first_done: oneshot::Sender<()>) {
+        let mut first_done = Some(first_done);
         for attempt in 1u32.. {
             // Read the URL on every attempt: a merchant who fixes it gets the retries.
             let Some(url) = self.url() else {
@@ -181,6 +234,9 @@ impl<P: Policy> Outbox<P> {
                 .filter(|_| retryable)
                 .copied();
             self.record(&notice, Some(url), attempt, outcome, delay.is_some());
+            if let Some(done) = first_done.take() {
+                let _ = done.send(());
+            }
             match delay {
                 Some(delay) => tokio::time::sleep(delay).await,
                 None => return,

@@ -1,4 +1,5 @@
-//! The middleware in front of every `/open` route: counting, authentication, body limit and rate
+//! The middleware in front of every `/open` route: counting (its own layer, outside the fault
+//! layer), then authentication, body limit and rate
 //! limit, in that order, before the request reaches routing. It buffers the body because the
 //! signature covers its exact bytes, then hands the same bytes on to the handler.
 
@@ -20,11 +21,18 @@ use super::FinanState;
 /// Largest request body accepted; nothing in the account API comes close.
 const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// Counts every request to `/open`, the ones a fault answers included (this layer runs first).
+pub(super) async fn count(State(state): State<Arc<FinanState>>, request: Request, next: Next) -> Response {
+    if is_api_path(request.uri().path()) {
+        state.requests.fetch_add(1, Ordering::Relaxed);
+    }
+    next.run(request).await
+}
+
 pub(super) async fn gate(State(state): State<Arc<FinanState>>, request: Request, next: Next) -> Response {
     if !is_api_path(request.uri().path()) {
         return next.run(request).await;
     }
-    state.requests.fetch_add(1, Ordering::Relaxed);
 
     let (parts, body) = request.into_parts();
     let now = state.now_unix();

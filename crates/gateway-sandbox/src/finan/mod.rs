@@ -7,7 +7,8 @@
 //! `provider-finan`: a bug common to both sides would otherwise pass every test and only fail
 //! against the real API.
 //!
-//! Request pipeline (`gate.rs`): count, check the auth headers, buffer the body (1 MiB), check
+//! Request pipeline: count (`gate.rs`), apply a pending fault ([`crate::faults`]; the control
+//! endpoint `/__sandbox/faults` is on this listener), then (`gate.rs`) check the auth headers, buffer the body (1 MiB), check
 //! `x-signature`, apply the rate limit, then route. Every answer uses the documented envelope.
 //!
 //! | route | signed | what it does |
@@ -21,10 +22,11 @@
 //! | `POST /__sandbox/finan/payments/{id}/expire` | no | the request's 30 minutes end now |
 //! | `GET, POST /__sandbox/finan/webhook` | no | read or set `{"url": "http://127.0.0.1:PORT/path"}` (`null` removes it) |
 //! | `GET /__sandbox/finan/webhook/deliveries` | no | every webhook attempt: url, status code or error, attempt, payment |
+//! | `GET, POST, DELETE /__sandbox/faults` | no | fault injection on this listener: read, add `{"route": "GET /open/api/v1/payments", "type": "status", "code": 503, "count": 2}`, clear (see [`crate::faults`]) |
 //!
 //! The same controls exist in-process on [`FinanState`]: [`FinanState::pay`],
 //! [`FinanState::expire`], [`FinanState::set_webhook_url`], [`FinanState::deliveries`],
-//! [`FinanState::wait_for_deliveries`], [`FinanState::payment_requests`].
+//! [`FinanState::wait_for_deliveries`], [`FinanState::payment_requests`], [`FinanState::faults`].
 //!
 //! Control answers: `200` with the envelope; `404` unknown payment request, `409` expired request,
 //! `422` zero or negative amount or unknown method, `400` malformed body.
@@ -61,6 +63,7 @@ mod webhook_tests;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 pub use payments::{
@@ -89,18 +92,23 @@ pub struct FinanState {
     limiter: Option<Mutex<SlidingWindow>>,
     store: Mutex<Store>,
     webhooks: Arc<Webhooks>,
+    faults: Arc<crate::faults::Faults>,
 }
 
 impl FinanState {
     /// Builds the state with the deterministic seed data described by `config`.
     pub(crate) fn new(config: &crate::SandboxConfig, credentials: &crate::SandboxCredentials) -> Self {
         let clock_skew_secs = Arc::new(AtomicI64::new(0));
+        let faults = Arc::new(crate::faults::Faults::default());
+        let webhooks = Arc::new(Webhooks::new(config, credentials, clock_skew_secs.clone()));
+        webhooks.set_faults(faults.clone());
         Self {
             client_id: credentials.finan_client_id.clone(),
             secret_key: credentials.finan_secret_key.clone(),
             timestamp_tolerance_secs: config.finan_timestamp_tolerance_secs,
             requests_per_minute: config.finan_requests_per_minute,
-            webhooks: Arc::new(Webhooks::new(config, credentials, clock_skew_secs.clone())),
+            webhooks,
+            faults,
             clock_skew_secs,
             requests: AtomicU64::new(0),
             rejected_auth: AtomicU64::new(0),
@@ -115,6 +123,12 @@ impl FinanState {
     /// Requests that reached a `/open` route, whatever the answer (401, 429, 404 included).
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The faults injected into this listener's routes and webhooks (see [`crate::faults`]);
+    /// also reachable as `/__sandbox/faults` on this listener.
+    pub fn faults(&self) -> &crate::faults::Faults {
+        &self.faults
     }
 
     /// Requests answered `401` (missing headers, wrong client id, bad or expired timestamp, bad signature).
@@ -202,8 +216,20 @@ pub(crate) fn router(state: Arc<FinanState>) -> axum::Router {
             get(payer::get_webhook).post(payer::set_webhook),
         )
         .route("/__sandbox/finan/webhook/deliveries", get(payer::deliveries))
+        .route("/__sandbox/faults", crate::faults::control(state.faults.clone()))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::faults::Layer {
+                faults: state.faults.clone(),
+                style: crate::faults::Style {
+                    error: |_, status, message| envelope::ApiError::new(status, message).into_response(),
+                    retry_after_header: |_| "retry-after",
+                },
+            },
+            crate::faults::apply,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), gate::count))
         .with_state(state)
 }

@@ -70,6 +70,7 @@ pub(super) struct Finan {
 }
 
 /// The payment a webhook announces, and the `x-timestamp` of its latest attempt.
+#[derive(Clone)]
 pub(super) struct Notice {
     payment_id: String,
     payment_request_id: String,

@@ -45,6 +45,7 @@ impl BankWebhookDelivery {
 }
 
 /// What an attempt is about (copied into each [`BankWebhookDelivery`]).
+#[derive(Clone)]
 pub(super) struct Notice {
     transaction_id: u64,
     body: Value,

@@ -67,6 +67,7 @@ struct Payload<'a> {
 }
 
 /// What an attempt is about (copied into each [`IpnDelivery`]).
+#[derive(Clone)]
 pub(super) struct Subject {
     notification_type: String,
     invoice: String,

@@ -1,5 +1,6 @@
 //! SePay emulator: the API-token routes (`/userapi/...`, seed 004), the OAuth 2.0 resource API
-//! (`/api/v1/...`, seed 003), the token endpoint (`POST /oauth/token`), bank transactions on both
+//! (`/api/v1/...`, seed 003), the authorization-code login (`GET /oauth/authorize`, which
+//! auto-approves) and token endpoint (`POST /oauth/token`; see the `oauth_token` module), bank transactions on both
 //! APIs (`/userapi/transactions/...`, `/api/v1/transactions...`; see the `transactions` module's
 //! table) with the bank-transaction webhook, and the payment gateway (`/v1/checkout/init`, the
 //! Order API under `/v1/order`, IPN delivery).
@@ -28,6 +29,11 @@
 //!   the merchant's webhook URL ([`SepayState::set_webhook_url`]).
 //! - `GET /__sandbox/sepay/webhook/deliveries`: every webhook attempt
 //!   ([`SepayState::webhook_deliveries`], [`SepayState::wait_for_webhook_deliveries`]).
+//!
+//! Fault injection: `GET, POST, DELETE /__sandbox/faults` on this listener, or in-process
+//! [`SepayState::faults`] (see [`crate::faults`]). The fault layer runs after request counting and
+//! before everything else; a `429` fault carries `x-sepay-userapi-retry-after` on `/userapi/...`
+//! and `Retry-After` elsewhere, and error faults use the envelope of the path's API family.
 //!
 //! **Independent oracle.** Nothing here is shared with `provider-sepay`: envelopes, auth checks,
 //! token rotation and the rate limit are written again from the provider's documents, so a
@@ -98,6 +104,7 @@ pub struct SepayState {
     ipn: Arc<ipn::Ipn>,
     ledger: Mutex<ledger::Ledger>,
     bank_webhook: Arc<bank_webhook::BankWebhook>,
+    faults: Arc<crate::faults::Faults>,
 }
 
 impl std::fmt::Debug for SepayState {
@@ -128,6 +135,11 @@ impl SepayState {
         let prefixes = config.sepay_payment_code_prefixes.clone();
         let transactions = seed::transactions(config.sepay_transactions, &directory, &sub_accounts, &prefixes);
         let access_ttl = Duration::from_secs(u64::try_from(config.sepay_oauth_access_token_ttl_secs).unwrap_or(0));
+        let faults = Arc::new(crate::faults::Faults::default());
+        let ipn = Arc::new(ipn::Ipn::new(config, credentials));
+        ipn.set_faults(faults.clone());
+        let bank_webhook = Arc::new(bank_webhook::BankWebhook::new(config, credentials));
+        bank_webhook.set_faults(faults.clone());
         Self {
             api_token: credentials.sepay_api_token.clone(),
             client_id: credentials.sepay_oauth_client_id.clone(),
@@ -158,9 +170,10 @@ impl SepayState {
             merchant_id: credentials.sepay_merchant_id.clone(),
             secret_key: credentials.sepay_secret_key.clone(),
             orders: Mutex::new(orders::OrderStore::default()),
-            ipn: Arc::new(ipn::Ipn::new(config, credentials)),
+            ipn,
             ledger: Mutex::new(ledger::Ledger::new(directory, transactions, prefixes)),
-            bank_webhook: Arc::new(bank_webhook::BankWebhook::new(config, credentials)),
+            bank_webhook,
+            faults,
         }
     }
 
@@ -177,6 +190,12 @@ impl SepayState {
     /// Successful `refresh_token` grants on `POST /oauth/token` so far.
     pub fn token_refresh_count(&self) -> u64 {
         self.refreshes.load(Ordering::Relaxed)
+    }
+
+    /// The faults injected into this listener's routes, IPN and bank-transaction webhooks (see
+    /// [`crate::faults`]); also reachable as `/__sandbox/faults` on this listener.
+    pub fn faults(&self) -> &crate::faults::Faults {
+        &self.faults
     }
 
     /// Successful `authorization_code` grants on `POST /oauth/token` so far.
@@ -231,8 +250,25 @@ pub(crate) fn router(state: Arc<SepayState>) -> Router {
         .merge(gateway::routes())
         .merge(transactions::routes())
         .merge(transfers::routes())
+        .route("/__sandbox/faults", crate::faults::control(state.faults.clone()))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            crate::faults::Layer {
+                faults: state.faults.clone(),
+                style: crate::faults::Style {
+                    error: fault_error,
+                    retry_after_header: |path| {
+                        if path.starts_with("/userapi/") {
+                            "x-sepay-userapi-retry-after"
+                        } else {
+                            "retry-after"
+                        }
+                    },
+                },
+            },
+            crate::faults::apply,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .with_state(state)
 }
@@ -310,8 +346,22 @@ async fn method_not_allowed(uri: Uri) -> Response {
     )
 }
 
+/// A fault's error answer, in the envelope of the path's API family.
+fn fault_error(path: &str, status: StatusCode, message: &str) -> Response {
+    let code = message.to_ascii_lowercase().replace(' ', "_");
+    let code = if path.starts_with("/v1/") {
+        code.to_ascii_uppercase()
+    } else {
+        code
+    };
+    route_error_at(path, status, &code, message)
+}
+
 fn route_error(uri: &Uri, status: StatusCode, code: &str, message: &str) -> Response {
-    let path = uri.path();
+    route_error_at(uri.path(), status, code, message)
+}
+
+fn route_error_at(path: &str, status: StatusCode, code: &str, message: &str) -> Response {
     if path.starts_with("/api/") {
         oauth_api::error(status, code, message)
     } else if path.starts_with("/v1/") || path.starts_with("/__sandbox/") {
