@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::test_support::{get, get_json};
 use super::ledger::MAX_TRANSFER;
+use super::test_support::{get, get_json};
 use super::{NewTransfer, TransferError, TransferType};
 use crate::{Sandbox, SandboxConfig, SandboxCredentials};
 
