@@ -1,6 +1,8 @@
 //! `cargo run -p gateway-sandbox`: a long-running sandbox of both providers.
 //!
 //! Ports come from `SANDBOX_FINAN_PORT` (default 8701) and `SANDBOX_SEPAY_PORT` (default 8702).
+//! At start it prints the environment for the aggregator and the test controls: the payer
+//! simulations, webhook URLs, the SePay OAuth login, and fault injection (`/__sandbox/faults`).
 
 use gateway_sandbox::{Sandbox, SandboxConfig, SandboxCredentials};
 
@@ -44,7 +46,34 @@ async fn main() -> std::io::Result<()> {
         c.sepay_webhook_api_key
     );
     println!(
+        "SePay OAuth login (auto-approved, no login page): GET {}/oauth/authorize?response_type=code&client_id={}&redirect_uri=<registered>&scope=bank-account:read%20transaction:read&state=<random>",
+        sandbox.sepay_base_url(),
+        c.sepay_oauth_client_id
+    );
+    println!(
+        "  redirects to <redirect_uri>?code=...&state=...; registered redirect URIs: {}",
+        c.sepay_oauth_redirect_uris.join(", ")
+    );
+    println!(
+        "  then POST {}/oauth/token grant_type=authorization_code&code=...&redirect_uri=...&client_id=...&client_secret=... (codes are single-use, 5 minutes)",
+        sandbox.sepay_base_url()
+    );
+    println!(
         "(SePay rotates the refresh token on every refresh: after one, restart the sandbox or export the new one.)"
+    );
+    let finan_root = sandbox.finan_base_url().trim_end_matches("/open").to_string();
+    println!(
+        "Fault injection (no auth; one fault set per listener; GET lists pending faults and counters, DELETE clears):"
+    );
+    for base in [&finan_root, &sandbox.sepay_base_url()] {
+        println!("  GET, POST, DELETE {base}/__sandbox/faults");
+    }
+    println!(
+        "  e.g. POST {}/__sandbox/faults {{\"route\": \"GET /userapi/bankaccounts/list\", \"type\": \"status_429\", \"retry_after\": 2, \"count\": 3}}",
+        sandbox.sepay_base_url()
+    );
+    println!(
+        "  types: status_429 {{retry_after?}}, status {{code}}, delay {{ms}}, reset_mid_body, truncated_json, html_error_page {{status}}, empty_ok, wrong_content_type, duplicate_delivery, out_of_order (the last two: next webhook/IPN)"
     );
     tokio::signal::ctrl_c().await?;
     Ok(())
