@@ -379,6 +379,15 @@ async fn webhooks_can_arrive_twice_or_out_of_order() {
     assert!(log.iter().all(|d| d.succeeded()));
     assert_eq!(s.sepay_faults().applied("duplicate_delivery"), 1);
     assert_eq!(s.sepay_faults().applied("out_of_order"), 1);
+    // Clearing the faults sends a notification still held back.
+    s.sepay_faults().inject(Fault::webhook(FaultKind::OutOfOrder));
+    let stranded = transfer(&s, "DH1006");
+    assert!(tokio::time::timeout(Duration::from_millis(100), ids.recv())
+        .await
+        .is_err());
+    s.clear_faults();
+    assert_eq!(next_id(&mut ids).await, stranded);
+
     // Webhook faults never hit requests.
     s.sepay_faults().inject(Fault::webhook(FaultKind::DuplicateDelivery));
     assert_eq!(sepay_get(&s, ACCOUNTS, TOKEN).await.status(), 200);

@@ -32,7 +32,8 @@
 //!   "retry_after": 2, "count": 3}` (`route` defaults to `*`, `count` to 1; the other fields are the
 //!   kind's): adds a fault, answers `201` with the state below; `400` on a malformed body.
 //! - `GET /__sandbox/faults`: `{"pending": [<fault>...], "applied": {"status_429": 3, ...}}`.
-//! - `DELETE /__sandbox/faults`: drops every pending fault (the `applied` counters stay).
+//! - `DELETE /__sandbox/faults`: drops every pending fault (the `applied` counters stay) and sends
+//!   a notification an `out_of_order` fault still holds back.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -247,11 +248,24 @@ impl Fault {
     }
 }
 
+/// Called when faults are cleared (the outboxes send any notification they hold back).
+type OnClear = Box<dyn Fn() + Send + Sync>;
+
 /// One provider's pending faults and the count of faults applied so far, per kind.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Faults {
     pending: Mutex<Vec<Fault>>,
     applied: Mutex<BTreeMap<&'static str, u64>>,
+    on_clear: Mutex<Vec<OnClear>>,
+}
+
+impl fmt::Debug for Faults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Faults")
+            .field("pending", &self.pending())
+            .field("applied", &self.applied_counts())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Faults {
@@ -262,9 +276,18 @@ impl Faults {
         }
     }
 
-    /// Drops every pending fault; the applied counters stay.
+    /// Drops every pending fault; the applied counters stay. A notification held back by an
+    /// [`FaultKind::OutOfOrder`] fault is sent now rather than lost.
     pub fn clear(&self) {
         lock(&self.pending).clear();
+        for release in lock(&self.on_clear).iter() {
+            release();
+        }
+    }
+
+    /// Registers what to do when faults are cleared.
+    pub(crate) fn on_clear(&self, action: OnClear) {
+        lock(&self.on_clear).push(action);
     }
 
     /// The faults still pending, with their remaining counts, in the order they apply.

@@ -123,9 +123,24 @@ impl<P: Policy> Outbox<P> {
         }
     }
 
-    /// Connects the provider's faults (once, when the provider state is built).
-    pub(crate) fn set_faults(&self, faults: Arc<Faults>) {
+    /// Connects the provider's faults (once, when the provider state is built); clearing them
+    /// releases a held notification.
+    pub(crate) fn set_faults(self: &Arc<Self>, faults: Arc<Faults>) {
+        let outbox = Arc::downgrade(self);
+        faults.on_clear(Box::new(move || {
+            if let Some(outbox) = outbox.upgrade() {
+                outbox.release_held();
+            }
+        }));
         let _ = self.faults.set(faults);
+    }
+
+    /// Sends the notification an out-of-order fault holds back, if any.
+    fn release_held(self: &Arc<Self>) {
+        let held = lock(&self.held).take();
+        if let Some(held) = held {
+            self.spawn_in_order(vec![held]);
+        }
     }
 
     /// The registered URL, which the sandbox state exposes to tests and the control routes.
@@ -187,6 +202,11 @@ impl<P: Policy> Outbox<P> {
                 _ => jobs.push((notice, body)),
             },
         }
+        self.spawn_in_order(jobs);
+    }
+
+    /// Delivers `jobs` in the background, in order (see [`Self::deliver_in_order`]).
+    fn spawn_in_order(self: &Arc<Self>, jobs: Vec<(P::Notice, Vec<u8>)>) {
         match Handle::try_current().ok().or_else(|| self.runtime.clone()) {
             Some(runtime) => {
                 let this = Arc::clone(self);
