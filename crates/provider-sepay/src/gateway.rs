@@ -59,6 +59,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::checkout::{CheckoutEnvironment, CheckoutOrder, CheckoutPaymentMethod, CheckoutSigner};
 use crate::order_wire::{Order, OrderStatus};
 use crate::orders::{OrderFilter, DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::retry::RetryPolicy;
 use crate::{default_http_client, normalize_base_url, DEFAULT_TIMEOUT};
 
 /// The Order API of SePay's sandbox.
@@ -88,6 +89,8 @@ pub(crate) struct GatewayInner {
     pub(crate) checkout_url: String,
     pub(crate) http: reqwest::Client,
     pub(crate) timeout: Duration,
+    /// How Order API reads (GET) are retried; cancel and void never are.
+    pub(crate) retry: RetryPolicy,
 }
 
 impl fmt::Debug for SepayPaymentGateway {
@@ -99,6 +102,7 @@ impl fmt::Debug for SepayPaymentGateway {
             .field("order_api_base_url", &self.inner.base)
             .field("checkout_url", &self.inner.checkout_url)
             .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
             .finish()
     }
 }
@@ -119,6 +123,7 @@ impl SepayPaymentGateway {
             checkout_url: None,
             http: None,
             timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -203,6 +208,7 @@ pub struct SepayPaymentGatewayBuilder {
     checkout_url: Option<String>,
     http: Option<reqwest::Client>,
     timeout: Duration,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for SepayPaymentGatewayBuilder {
@@ -215,6 +221,7 @@ impl fmt::Debug for SepayPaymentGatewayBuilder {
             .field("checkout_url", &self.checkout_url)
             .field("custom_http_client", &self.http.is_some())
             .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -245,6 +252,15 @@ impl SepayPaymentGatewayBuilder {
     /// Timeout of each HTTP request (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How Order API reads (list orders, order detail) are retried: on connection errors,
+    /// timeouts, 429, 502, 503 and 504, with backoff, honouring retry-after headers, within a time
+    /// budget. Default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns retries off. Cancel
+    /// and void (state-changing POSTs) are never retried.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
 
@@ -313,6 +329,7 @@ impl SepayPaymentGatewayBuilder {
                 checkout_url,
                 http,
                 timeout: self.timeout,
+                retry: self.retry,
             }),
         })
     }

@@ -5,7 +5,7 @@
 //!
 //! - **API token** ([`SepayClient::api_token`]): `Authorization: Bearer API_TOKEN` on
 //!   `{base}/userapi/bankaccounts/...` (list, details, count). Requests are paced to SePay's limit
-//!   of 2 per second per client (clones share the pacing) and HTTP 429 is waited out and retried.
+//!   of 2 per second per client (clones share the pacing); reads are retried (see below).
 //!   Only bank accounts (no sub-accounts).
 //! - **OAuth 2.0** ([`SepayClient::oauth`]): `Authorization: Bearer ACCESS_TOKEN` on
 //!   `{base}/api/v1/bank-accounts...` with scope `bank-account:read`; bank accounts and their
@@ -16,6 +16,13 @@
 //! ([`oauth_login`]); tokens can be kept in a [`TokenStore`] ([`MemoryTokenStore`],
 //! [`FileTokenStore`]) that the client loads at first use and saves after every refresh
 //! ([`SepayClientBuilder::token_store`]).
+//!
+//! Reads on both ways in and on the payment gateway's Order API are retried on connection errors,
+//! timeouts, 429, 502, 503 and 504 by one [`RetryPolicy`] (exponential backoff with jitter, SePay's
+//! `x-sepay-userapi-retry-after` / `Retry-After` as the least wait, a total time budget), set per
+//! client and overridable per call with [`RequestOptions`]. Order cancel and void are never retried.
+//! Each HTTP request is a `tracing` span `sepay.request` (provider, operation, status, request id,
+//! elapsed ms), without any header.
 //!
 //! Both ways give the same [`gateway_core::BankAccount`]: balance in VND (exact decimals, never
 //! `f64`), the bank resolved by its BIN, creation time at UTC+07:00. Every credential is a
@@ -75,6 +82,7 @@ mod oauth_api;
 pub mod oauth_login;
 pub mod order_wire;
 pub mod orders;
+mod retry;
 mod token_api;
 pub mod token_store;
 pub mod transactions;
@@ -102,6 +110,7 @@ pub use oauth_login::{
 };
 pub use order_wire::{Order, OrderActionReply, OrderListMeta, OrderStatus, OrderTransaction};
 pub use orders::OrderFilter;
+pub use retry::{RequestOptions, RetryPolicy};
 pub use secrecy::SecretString;
 pub use token_api::BankAccountFilter;
 pub use token_store::{FileTokenStore, MemoryTokenStore, TokenStore};
@@ -129,9 +138,15 @@ pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 2;
 /// Cheap to clone; clones share the HTTP client, the API-token pacing and the OAuth token state.
 /// Build one with [`SepayClient::api_token`] or [`SepayClient::oauth`]. Methods of the other way in
 /// return [`Error::Configuration`] without sending anything.
+///
+/// Reads (every call of this client is one or more GETs) are retried by the client's
+/// [`RetryPolicy`] ([`SepayClientBuilder::retry_policy`]); a call's [`RequestOptions`] override it
+/// through the `_with` methods or [`SepayClient::with_options`].
 #[derive(Clone)]
 pub struct SepayClient {
     inner: Arc<Inner>,
+    /// Overrides for the calls made through this handle (none by default).
+    options: RequestOptions,
 }
 
 struct Inner {
@@ -169,6 +184,22 @@ impl SepayClient {
         SepayClientBuilder::new(Way::OAuth(credentials))
     }
 
+    /// A handle on the same connection (same HTTP client, pacing and tokens) whose calls use
+    /// `options` (retry policy, timeout) instead of the client's defaults.
+    ///
+    /// ```
+    /// use provider_sepay::{RequestOptions, RetryPolicy, SecretString, SepayClient};
+    /// let client = SepayClient::api_token(SecretString::from("t")).build().unwrap();
+    /// let once = client.with_options(RequestOptions::new().retry_policy(RetryPolicy::none()));
+    /// # let _ = once;
+    /// ```
+    pub fn with_options(&self, options: RequestOptions) -> SepayClient {
+        SepayClient {
+            inner: Arc::clone(&self.inner),
+            options,
+        }
+    }
+
     /// The base URL requests go to, without a trailing slash (`https://my.sepay.vn` by default).
     pub fn base_url(&self) -> &str {
         self.inner.transport.base_url()
@@ -191,6 +222,7 @@ pub struct SepayClientBuilder {
     requests_per_second: u32,
     token_store: Option<Arc<dyn TokenStore>>,
     token_url: Option<String>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for SepayClientBuilder {
@@ -206,6 +238,7 @@ impl fmt::Debug for SepayClientBuilder {
             .field("requests_per_second", &self.requests_per_second)
             .field("token_store", &self.token_store.is_some())
             .field("token_url", &self.token_url)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -220,7 +253,18 @@ impl SepayClientBuilder {
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
             token_store: None,
             token_url: None,
+            retry: RetryPolicy::default(),
         }
+    }
+
+    /// How reads are retried by default (every call of this client is a read): on connection
+    /// errors, timeouts, 429, 502, 503 and 504, with backoff, honouring SePay's retry-after
+    /// headers, within a time budget. Default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns
+    /// retries off. A call's [`RequestOptions`] may override it. The OAuth refresh after a 401 is
+    /// separate and not counted.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
     }
 
     /// OAuth only: refreshes at this token URL instead of `{base}/oauth/token` (an authorization
@@ -299,9 +343,10 @@ impl SepayClientBuilder {
                 Auth::OAuth(Box::new(session))
             }
         };
-        let transport = Transport::new(http, base, self.timeout);
+        let transport = Transport::new(http, base, self.timeout, self.retry);
         Ok(SepayClient {
             inner: Arc::new(Inner { transport, auth }),
+            options: RequestOptions::default(),
         })
     }
 }

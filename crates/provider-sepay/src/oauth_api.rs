@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{error_for_status_scoped, provider_message, Api, BANK_ACCOUNT_SCOPE};
 use crate::mapping::sub_account;
 use crate::oauth::{OAuthSession, OAuthTokens};
+use crate::retry::{retry_read, RequestOptions};
 use crate::transport::Reply;
 use crate::wire::{OAuthAccount, OAuthList, OAuthOne, OAuthPagination, OAuthSubAccount};
 use crate::{Auth, SepayClient};
@@ -61,8 +62,8 @@ impl SepayClient {
         }
     }
 
-    /// `GET {base}{path}` with the access token: refreshes first when it expired, and once more after
-    /// a 401 (then sends again, once). Decodes a 2xx body as `T`; maps other statuses.
+    /// `GET {base}{path}` with the access token, retried by the [`crate::RetryPolicy`] in force:
+    /// refreshes first when it expired, and once more after a 401 (then sends again, once). Decodes a 2xx body as `T`; maps other statuses.
     async fn oauth_get<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -83,12 +84,14 @@ impl SepayClient {
         let session = self.oauth_session()?;
         let transport = &self.inner.transport;
         let url = transport.url(path, query)?;
+        let options = &self.options;
+        let policy = transport.retry_policy(options);
         let (token, generation) = session.access_token().await?;
-        let mut reply = transport.get(url.clone(), &token).await?;
+        let mut reply = retry_read(policy, what, || transport.get(url.clone(), &token, what, options)).await?;
         if reply.status.as_u16() == 401 && session.can_refresh() {
             tracing::debug!(target: "provider_sepay", path, "access token refused; refreshing");
             let token = session.refresh_after_unauthorized(generation).await?;
-            reply = transport.get(url, &token).await?;
+            reply = retry_read(policy, what, || transport.get(url.clone(), &token, what, options)).await?;
         }
         decode_oauth(reply, what, scope)
     }
@@ -118,6 +121,31 @@ impl SepayClient {
             .collect::<Result<_, _>>()?;
         let next = next_page(page, items.len(), limit, pagination).map(page_cursor);
         Ok(Page::new(items, next).with_total(pagination.map(|p| p.total)))
+    }
+
+    /// [`Self::list_oauth_bank_accounts`] with this call's `options` (retry policy, timeout)
+    /// instead of the client's.
+    ///
+    /// # Errors
+    /// As [`Self::list_oauth_bank_accounts`].
+    pub async fn list_oauth_bank_accounts_with(
+        &self,
+        page: u32,
+        limit: u32,
+        options: &RequestOptions,
+    ) -> Result<Page<BankAccount>, Error> {
+        self.with_options(options.clone())
+            .list_oauth_bank_accounts(page, limit)
+            .await
+    }
+
+    /// [`Self::get_oauth_bank_account`] with this call's `options` (retry policy, timeout) instead
+    /// of the client's.
+    ///
+    /// # Errors
+    /// As [`Self::get_oauth_bank_account`].
+    pub async fn get_oauth_bank_account_with(&self, id: u64, options: &RequestOptions) -> Result<BankAccount, Error> {
+        self.with_options(options.clone()).get_oauth_bank_account(id).await
     }
 
     /// One bank account by its numeric SePay id: `GET {base}/api/v1/bank-accounts/{id}`.

@@ -17,20 +17,21 @@
 //! [`Error::Conflict`], 429 [`Error::RateLimited`], anything else [`Error::Provider`], with SePay's
 //! message and code when the body has one (never an HTML page); a 2xx body saying
 //! `"status": "error"` or `"success": false` is [`Error::Provider`] with its message; a body not in
-//! the expected shape is [`Error::Decode`]. Nothing is retried (cancel and void are not
-//! idempotent as far as SePay documents).
+//! the expected shape is [`Error::Decode`]. The reads (list, detail) are retried by the gateway's
+//! [`crate::RetryPolicy`] ([`crate::SepayPaymentGatewayBuilder::retry_policy`]); cancel and void
+//! are never retried (they change state, and SePay documents no idempotency for them).
 
 use chrono::NaiveDate;
 use gateway_core::{Error, ErrorContext, Page, PageCursor};
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION};
-use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, AUTHORIZATION};
 use secrecy::ExposeSecret;
 use url::Url;
 
 use crate::error::{error_for_status, provider_message, Api};
 use crate::gateway::SepayPaymentGateway;
 use crate::order_wire::{action_reply, detail_order, says_failure, Order, OrderActionReply, OrderList, OrderStatus};
-use crate::transport::{transport_error, Reply, MAX_BODY_BYTES};
+use crate::retry::retry_read;
+use crate::transport::{request_span, send_in_span, Reply};
 
 /// The most orders SePay lists per page.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -133,7 +134,7 @@ impl SepayPaymentGateway {
         }
         let per_page = per_page.clamp(1, MAX_PER_PAGE);
         let url = self.url(&["order"], &filter.query(page, per_page))?;
-        let reply = self.send(reqwest::Method::GET, url, None).await?;
+        let reply = self.send(reqwest::Method::GET, url, None, "list_orders").await?;
         let list: OrderList = reply.json("SePay order list")?;
         let meta = list.meta.unwrap_or_default();
         let current = meta.current_page.unwrap_or(u64::from(page));
@@ -160,7 +161,7 @@ impl SepayPaymentGateway {
             ))));
         }
         let url = self.url(&["order", "detail", id], &[])?;
-        let reply = self.send(reqwest::Method::GET, url, None).await?;
+        let reply = self.send(reqwest::Method::GET, url, None, "order_detail").await?;
         match detail_order(&reply.body) {
             Ok(Some(order)) => Ok(order),
             Ok(None) => Err(Error::NotFound(
@@ -203,7 +204,8 @@ impl SepayPaymentGateway {
         }
         let url = self.url(segments, &[])?;
         let body = serde_json::json!({ "order_invoice_number": order_invoice_number });
-        let reply = self.send(reqwest::Method::POST, url, Some(body)).await?;
+        let operation = segments.last().copied().unwrap_or("order_action");
+        let reply = self.send(reqwest::Method::POST, url, Some(body), operation).await?;
         Ok(action_reply(&reply.body))
     }
 
@@ -222,32 +224,24 @@ impl SepayPaymentGateway {
         Ok(url)
     }
 
-    /// Sends one request with Basic auth; a 2xx reply that does not say it failed is `Ok`.
-    async fn send(&self, method: reqwest::Method, url: Url, json: Option<serde_json::Value>) -> Result<Reply, Error> {
-        let path = url.path().to_string();
-        tracing::debug!(target: "provider_sepay", %method, %path, "Order API");
-        let mut request = self
-            .inner
-            .http
-            .request(method, url)
-            .header(AUTHORIZATION, self.inner.authorization.expose_secret())
-            .header(ACCEPT, "application/json")
-            .timeout(self.inner.timeout);
-        if let Some(json) = &json {
-            request = request.json(json);
-        }
-        let response = request.send().await.map_err(transport_error)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let request_id = request_id(&headers);
-        let body = read_capped(response, status, &request_id).await?;
-        tracing::debug!(target: "provider_sepay", %path, status = status.as_u16(), bytes = body.len(), "reply");
-        let reply = Reply {
-            status,
-            headers,
-            body,
-            request_id,
+    /// Sends a request with Basic auth; a 2xx reply that does not say it failed is `Ok`. A GET is
+    /// retried by the gateway's [`crate::RetryPolicy`]; any other method is sent once.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: Url,
+        json: Option<serde_json::Value>,
+        operation: &str,
+    ) -> Result<Reply, Error> {
+        let reply = if method == reqwest::Method::GET {
+            retry_read(&self.inner.retry, operation, || {
+                self.send_once(method.clone(), url.clone(), json.as_ref(), operation)
+            })
+            .await?
+        } else {
+            self.send_once(method, url, json.as_ref(), operation).await?
         };
+        let status = reply.status;
         if !status.is_success() {
             // The Order API's mapping is the API-token one (the OAuth one adds a scope hint to 403).
             return Err(error_for_status(Api::UserApi, status.as_u16(), &reply));
@@ -264,38 +258,28 @@ impl SepayPaymentGateway {
         }
         Ok(reply)
     }
-}
 
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-/// The whole body, refused past [`MAX_BODY_BYTES`].
-async fn read_capped(
-    mut response: reqwest::Response,
-    status: StatusCode,
-    request_id: &Option<String>,
-) -> Result<Vec<u8>, Error> {
-    let too_large = || Error::Decode {
-        what: "SePay Order API response".to_string(),
-        message: format!("the body is larger than the {MAX_BODY_BYTES}-byte limit"),
-        status: Some(status.as_u16()),
-        request_id: request_id.clone(),
-    };
-    if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large());
+    /// One try of a request, in a `sepay.request` span; any reply with a status is `Ok`.
+    async fn send_once(
+        &self,
+        method: reqwest::Method,
+        url: Url,
+        json: Option<&serde_json::Value>,
+        operation: &str,
+    ) -> Result<Reply, Error> {
+        let span = request_span(operation, method.as_str(), url.path());
+        let mut request = self
+            .inner
+            .http
+            .request(method, url)
+            .header(AUTHORIZATION, self.inner.authorization.expose_secret())
+            .header(ACCEPT, "application/json")
+            .timeout(self.inner.timeout);
+        if let Some(json) = json {
+            request = request.json(json);
         }
-        body.extend_from_slice(&chunk);
+        send_in_span(request, span).await
     }
-    Ok(body)
 }
 
 #[cfg(test)]

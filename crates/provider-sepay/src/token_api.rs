@@ -16,13 +16,11 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::error::{error_for_status, retry_after, Api};
+use crate::error::{error_for_status, Api};
+use crate::retry::{retry_read, RequestOptions};
 use crate::transport::Transport;
 use crate::wire::{UserApiAccount, UserApiCount, UserApiDetails, UserApiHead, UserApiList};
 use crate::{Auth, SepayClient};
-
-/// How many times a 429 is waited out and the request sent again before giving up.
-const MAX_RATE_LIMIT_RETRIES: u32 = 3;
 
 /// Extra spacing added to each request's slot; see [`TokenApi::new`].
 const PACING_MARGIN: Duration = Duration::from_millis(20);
@@ -167,30 +165,24 @@ impl TokenApi {
         })
     }
 
-    /// `GET url`, paced, with 429s waited out; decodes the body as `T`.
+    /// `GET url`, each try paced, retried by the call's (else the client's) [`RetryPolicy`] (429s
+    /// waited out for at least `x-sepay-userapi-retry-after`); decodes the body as `T`.
     ///
     /// Errors: an HTTP 200 with an empty body is [`Error::Unauthorized`] (SePay's legacy answer to a
-    /// bad token); a 429 after [`MAX_RATE_LIMIT_RETRIES`] retries is [`Error::RateLimited`]; other
-    /// statuses map as in `error.rs`; a body not shaped like `T` is [`Error::Decode`].
+    /// bad token); a 429 still there when retries stop is [`Error::RateLimited`]; other statuses map
+    /// as in `error.rs`; a body not shaped like `T` is [`Error::Decode`].
     pub(crate) async fn get<T: DeserializeOwned>(
         &self,
         transport: &Transport,
+        options: &RequestOptions,
         url: Url,
         what: &str,
     ) -> Result<T, Error> {
-        let mut retries = 0;
-        let reply = loop {
+        let reply = retry_read(transport.retry_policy(options), what, || async {
             self.limiter.until_ready().await;
-            let reply = transport.get(url.clone(), &self.token).await?;
-            if reply.status.as_u16() == 429 && retries < MAX_RATE_LIMIT_RETRIES {
-                retries += 1;
-                let wait = retry_after(&reply);
-                tracing::warn!(target: "provider_sepay", path = url.path(), ?wait, retries, "rate limited by SePay; waiting");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            break reply;
-        };
+            transport.get(url.clone(), &self.token, what, options).await
+        })
+        .await?;
         let status = reply.status.as_u16();
         if !reply.status.is_success() {
             return Err(error_for_status(Api::UserApi, status, &reply));
@@ -235,7 +227,9 @@ impl SepayClient {
             .inner
             .transport
             .url("/userapi/bankaccounts/list", &filter.query(true))?;
-        let list: UserApiList = api.get(&self.inner.transport, url, "SePay bank account list").await?;
+        let list: UserApiList = api
+            .get(&self.inner.transport, &self.options, url, "SePay bank account list")
+            .await?;
         Ok(list.bankaccounts)
     }
 
@@ -247,7 +241,8 @@ impl SepayClient {
     ///
     /// # Errors
     /// [`Error::Configuration`] on an OAuth client; [`Error::Unauthorized`] for a refused token
-    /// (HTTP 401 or SePay's empty HTTP 200); [`Error::RateLimited`] when 429 persists after 3 retries;
+    /// (HTTP 401 or SePay's empty HTTP 200); [`Error::RateLimited`] when 429 persists once the
+    /// [`crate::RetryPolicy`] gives up (3 retries by default);
     /// [`Error::InvalidRequest`] (400/422), [`Error::Provider`] (5xx), [`Error::Transport`],
     /// [`Error::Decode`] for a reply not in the documented shape.
     pub async fn list_bank_accounts(&self, filter: &BankAccountFilter) -> Result<Vec<BankAccount>, Error> {
@@ -256,6 +251,28 @@ impl SepayClient {
             .into_iter()
             .map(BankAccount::try_from)
             .collect()
+    }
+
+    /// [`Self::list_bank_accounts`] with this call's `options` (retry policy, timeout) instead of
+    /// the client's.
+    ///
+    /// # Errors
+    /// As [`Self::list_bank_accounts`].
+    pub async fn list_bank_accounts_with(
+        &self,
+        filter: &BankAccountFilter,
+        options: &RequestOptions,
+    ) -> Result<Vec<BankAccount>, Error> {
+        self.with_options(options.clone()).list_bank_accounts(filter).await
+    }
+
+    /// [`Self::bank_account_details`] with this call's `options` (retry policy, timeout) instead
+    /// of the client's.
+    ///
+    /// # Errors
+    /// As [`Self::bank_account_details`].
+    pub async fn bank_account_details_with(&self, id: &str, options: &RequestOptions) -> Result<BankAccount, Error> {
+        self.with_options(options.clone()).bank_account_details(id).await
     }
 
     /// One bank account by its numeric SePay id: `GET {base}/userapi/bankaccounts/details/{id}`.
@@ -271,7 +288,7 @@ impl SepayClient {
             .transport
             .url(&format!("/userapi/bankaccounts/details/{id}"), &[])?;
         let details: UserApiDetails = api
-            .get(&self.inner.transport, url, "SePay bank account details")
+            .get(&self.inner.transport, &self.options, url, "SePay bank account details")
             .await?;
         match details.bankaccount {
             Some(account) => BankAccount::try_from(account),
@@ -292,7 +309,9 @@ impl SepayClient {
             .inner
             .transport
             .url("/userapi/bankaccounts/count", &filter.query(false))?;
-        let count: UserApiCount = api.get(&self.inner.transport, url, "SePay bank account count").await?;
+        let count: UserApiCount = api
+            .get(&self.inner.transport, &self.options, url, "SePay bank account count")
+            .await?;
         Ok(count.count_bankaccounts)
     }
 }

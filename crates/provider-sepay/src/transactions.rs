@@ -507,6 +507,20 @@ impl SepayClient {
         }
     }
 
+    /// [`Self::list_transactions`] with this call's `options` (retry policy, timeout) instead of
+    /// the client's; they apply to every request the page takes.
+    ///
+    /// # Errors
+    /// As [`Self::list_transactions`].
+    pub async fn list_transactions_with(
+        &self,
+        filter: &TransactionFilter,
+        page: PageRequest,
+        options: &crate::RequestOptions,
+    ) -> Result<Page<SepayTransaction>, Error> {
+        self.with_options(options.clone()).list_transactions(filter, page).await
+    }
+
     /// Every transaction matching `filter`, page after page ([`Self::list_transactions`] with the
     /// largest page size: 5000 with an API token, 100 with OAuth), newest first, as a stream.
     ///
@@ -544,8 +558,9 @@ impl SepayClient {
                     .inner
                     .transport
                     .url(&format!("/userapi/transactions/details/{id}"), &[])?;
-                let details: UserApiTransactionDetails =
-                    api.get(&self.inner.transport, url, "SePay transaction details").await?;
+                let details: UserApiTransactionDetails = api
+                    .get(&self.inner.transport, &self.options, url, "SePay transaction details")
+                    .await?;
                 match details.transaction {
                     Some(t) => SepayTransaction::try_from(t),
                     None => Err(Error::NotFound(

@@ -14,6 +14,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use crate::retry::{RequestOptions, RetryPolicy};
+
 /// Largest response body read, in bytes (8 MiB). A bank-account listing is a few kilobytes; a larger
 /// body is a broken proxy or a hostile server, and is refused as a decode error instead of being
 /// buffered without bound.
@@ -102,11 +104,23 @@ pub(crate) struct Transport {
     /// `https://my.sepay.vn`, no trailing slash.
     base: String,
     timeout: Duration,
+    /// The client's retry policy for reads (a call's [`RequestOptions`] may override it).
+    retry: RetryPolicy,
 }
 
 impl Transport {
-    pub(crate) fn new(http: reqwest::Client, base: String, timeout: Duration) -> Self {
-        Self { http, base, timeout }
+    pub(crate) fn new(http: reqwest::Client, base: String, timeout: Duration, retry: RetryPolicy) -> Self {
+        Self {
+            http,
+            base,
+            timeout,
+            retry,
+        }
+    }
+
+    /// The retry policy of a call: its own, else the client's.
+    pub(crate) fn retry_policy<'a>(&'a self, options: &'a RequestOptions) -> &'a RetryPolicy {
+        options.get_retry_policy().unwrap_or(&self.retry)
     }
 
     /// The base URL, without a trailing slash.
@@ -128,18 +142,54 @@ impl Transport {
     /// `GET url` with `Authorization: Bearer TOKEN`; any reply with a status is `Ok` (the caller maps
     /// it); a failure below HTTP is [`Error::Transport`]; a body over [`MAX_BODY_BYTES`] is
     /// [`Error::Decode`].
-    pub(crate) async fn get(&self, url: Url, bearer: &SecretString) -> Result<Reply, Error> {
-        let path = url.path().to_string();
-        tracing::debug!(target: "provider_sepay", %path, "GET");
-        let response = self
+    ///
+    /// One try, no retry (see `retry.rs`); the timeout is the call's, else the client's. Runs in a
+    /// `sepay.request` span (see [`request_span`]).
+    pub(crate) async fn get(
+        &self,
+        url: Url,
+        bearer: &SecretString,
+        operation: &str,
+        options: &RequestOptions,
+    ) -> Result<Reply, Error> {
+        let timeout = options.get_timeout().unwrap_or(self.timeout);
+        let span = request_span(operation, "GET", url.path());
+        let request = self
             .http
             .get(url)
             .bearer_auth(bearer.expose_secret())
             .header(ACCEPT, "application/json")
-            .timeout(self.timeout)
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .timeout(timeout);
+        send_in_span(request, span).await
+    }
+}
+
+/// The span of one HTTP request: `provider = "sepay"`, `operation`, `http.method`, `path`, then
+/// `http.status`, `request_id` and `elapsed_ms` once the reply is in. Headers are never recorded,
+/// so neither is the `Authorization` credential.
+pub(crate) fn request_span(operation: &str, method: &str, path: &str) -> tracing::Span {
+    tracing::info_span!(
+        target: "provider_sepay",
+        "sepay.request",
+        provider = "sepay",
+        operation,
+        http.method = method,
+        path,
+        http.status = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+        elapsed_ms = tracing::field::Empty,
+    )
+}
+
+/// Sends `request` inside `span` and reads the reply (body capped), recording the status, request
+/// id and elapsed time on the span.
+pub(crate) async fn send_in_span(request: reqwest::RequestBuilder, span: tracing::Span) -> Result<Reply, Error> {
+    use tracing::Instrument as _;
+    let started = std::time::Instant::now();
+    let record_span = span.clone();
+    let result = async move {
+        tracing::debug!(target: "provider_sepay", "sending");
+        let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
         let request_id = headers
@@ -147,7 +197,7 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let body = read_capped(response, status, request_id.clone()).await?;
-        tracing::debug!(target: "provider_sepay", %path, status = status.as_u16(), bytes = body.len(), "reply");
+        tracing::debug!(target: "provider_sepay", status = status.as_u16(), bytes = body.len(), "reply");
         Ok(Reply {
             status,
             headers,
@@ -155,6 +205,22 @@ impl Transport {
             request_id,
         })
     }
+    .instrument(span)
+    .await;
+    record_span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+    match &result {
+        Ok(reply) => {
+            record_span.record("http.status", reply.status.as_u16());
+            if let Some(id) = &reply.request_id {
+                record_span.record("request_id", id.as_str());
+            }
+        }
+        Err(e) => {
+            let _enter = record_span.enter();
+            tracing::debug!(target: "provider_sepay", error = %e, "request failed");
+        }
+    }
+    result
 }
 
 /// Reads the whole body, refusing it past [`MAX_BODY_BYTES`] (checked on `Content-Length` first,

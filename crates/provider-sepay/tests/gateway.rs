@@ -574,7 +574,8 @@ async fn create_refuses_bad_requests_before_sending_anything() {
 #[tokio::test]
 async fn a_failed_lookup_fails_create() {
     let server = MockServer::start().await;
-    mount_lookup(&server, "DH1", ResponseTemplate::new(503), 1).await;
+    // The lookup is a read: the default policy sends it once and retries it 3 times.
+    mount_lookup(&server, "DH1", ResponseTemplate::new(503), 4).await;
     let err = gateway(&server)
         .create_payment(&create_request("DH1"))
         .await
@@ -612,7 +613,13 @@ async fn errors_map_through_the_crate_error_module() {
             .mount(&server)
             .await;
     }
-    let gw = gateway(&server);
+    // Sent once each: the mapping is under test here, not the retries (tests/retry.rs).
+    let gw = SepayPaymentGateway::builder(MERCHANT, SecretString::from(SECRET), CheckoutEnvironment::Sandbox)
+        .order_api_base_url(&format!("{}/v1/", server.uri()))
+        .checkout_url(CHECKOUT_URL)
+        .retry_policy(provider_sepay::RetryPolicy::none())
+        .build()
+        .unwrap();
     let err = |e: Result<provider_sepay::Order, Error>| e.unwrap_err();
 
     let e = err(gw.order_detail("unauth").await);

@@ -185,7 +185,9 @@ impl SepayClient {
             .inner
             .transport
             .url("/userapi/transactions/count", &filter.token_query(lo, hi, None))?;
-        let count: UserApiTransactionCount = api.get(&self.inner.transport, url, "SePay transaction count").await?;
+        let count: UserApiTransactionCount = api
+            .get(&self.inner.transport, &self.options, url, "SePay transaction count")
+            .await?;
         Ok(count.count_transactions)
     }
 
@@ -202,7 +204,9 @@ impl SepayClient {
             .inner
             .transport
             .url("/userapi/transactions/list", &filter.token_query(lo, hi, Some(limit)))?;
-        let list: UserApiTransactionList = api.get(&self.inner.transport, url, "SePay transaction list").await?;
+        let list: UserApiTransactionList = api
+            .get(&self.inner.transport, &self.options, url, "SePay transaction list")
+            .await?;
         list.transactions.into_iter().map(SepayTransaction::try_from).collect()
     }
 
