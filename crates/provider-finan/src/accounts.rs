@@ -8,7 +8,7 @@ use gateway_core::{
 
 use crate::paging::{self, query_of};
 use crate::transport::Reply;
-use crate::{mapping, wire, FinanClient};
+use crate::{mapping, wire, FinanClient, RequestOptions};
 
 const MASTER_ACCOUNTS: [&str; 3] = ["api", "v1", "master-bank-accounts"];
 const BANK_ACCOUNTS: [&str; 3] = ["api", "v1", "bank-accounts"];
@@ -100,13 +100,25 @@ impl FinanClient {
     /// [`Error::RateLimited`], [`Error::Provider`] (5xx), [`Error::Decode`] for a reply not in the
     /// documented shape, [`Error::Transport`].
     pub async fn list_master_accounts(&self, filter: &AccountFilter) -> Result<Vec<BankAccount>> {
+        self.list_master_accounts_with(filter, &RequestOptions::default()).await
+    }
+
+    /// [`Self::list_master_accounts`] with per-call [`RequestOptions`] (timeout, retry policy).
+    ///
+    /// # Errors
+    /// As [`Self::list_master_accounts`].
+    pub async fn list_master_accounts_with(
+        &self,
+        filter: &AccountFilter,
+        options: &RequestOptions,
+    ) -> Result<Vec<BankAccount>> {
         let query = query_of(&[
             ("id", filter.id.as_deref()),
             ("account_number", filter.account_number.as_deref()),
         ]);
         let reply = self
             .transport()
-            .get(&MASTER_ACCOUNTS, &query, "master bank account list")
+            .get_with(&MASTER_ACCOUNTS, &query, "master bank account list", options)
             .await?;
         let accounts: Option<Vec<wire::Account>> = reply.data()?;
         map_all(&reply, accounts.unwrap_or_default(), mapping::master_account)
@@ -153,6 +165,21 @@ impl FinanClient {
         page_size: u32,
         filter: &AccountFilter,
     ) -> Result<Page<BankAccount>> {
+        self.list_bank_accounts_with(page, page_size, filter, &RequestOptions::default())
+            .await
+    }
+
+    /// [`Self::list_bank_accounts`] with per-call [`RequestOptions`] (timeout, retry policy).
+    ///
+    /// # Errors
+    /// As [`Self::list_bank_accounts`].
+    pub async fn list_bank_accounts_with(
+        &self,
+        page: u32,
+        page_size: u32,
+        filter: &AccountFilter,
+        options: &RequestOptions,
+    ) -> Result<Page<BankAccount>> {
         paging::check_page(page, page_size)?;
         let (page_text, size_text) = (page.to_string(), page_size.to_string());
         let query = query_of(&[
@@ -163,7 +190,7 @@ impl FinanClient {
         ]);
         let reply = self
             .transport()
-            .get(&BANK_ACCOUNTS, &query, "bank account list")
+            .get_with(&BANK_ACCOUNTS, &query, "bank account list", options)
             .await?;
         let accounts: Option<Vec<wire::Account>> = reply.data()?;
         let accounts = accounts.unwrap_or_default();
@@ -180,9 +207,20 @@ impl FinanClient {
     /// [`Error::NotFound`] when Finan has no such bank account; otherwise as
     /// [`Self::list_master_accounts`].
     pub async fn get_bank_account(&self, id: &str) -> Result<BankAccount> {
+        self.get_bank_account_with(id, &RequestOptions::default()).await
+    }
+
+    /// [`Self::get_bank_account`] with per-call [`RequestOptions`] (timeout, retry policy).
+    ///
+    /// # Errors
+    /// As [`Self::get_bank_account`].
+    pub async fn get_bank_account_with(&self, id: &str, options: &RequestOptions) -> Result<BankAccount> {
         check_id(id)?;
         let segments = [BANK_ACCOUNTS[0], BANK_ACCOUNTS[1], BANK_ACCOUNTS[2], id];
-        let reply = self.transport().get(&segments, &[], "bank account").await?;
+        let reply = self
+            .transport()
+            .get_with(&segments, &[], "bank account", options)
+            .await?;
         let account: wire::Account = reply.data()?;
         mapping::bank_account(account).map_err(|e| reply.annotate(e))
     }

@@ -9,6 +9,12 @@
 //! - [`PaymentProvider`] for [`FinanClient`] ([`payments`]): create (`POST /api/v1/payments`, checked
 //!   before sending, never twice for one reference id), get and list payment requests; Finan-only
 //!   options in [`FinanPaymentOptions`] and [`FinanPaymentFilter`]; amounts in VND (whole đồng).
+//! - [`retry`]: reads (`GET`) are retried on connection errors, timeouts, 429, 502, 503 and 504
+//!   with exponential backoff and jitter, at least the `Retry-After`, within a total budget
+//!   ([`RetryPolicy`], default 3 retries within 30 s); writes never are. [`RequestOptions`] override
+//!   the timeout and retry policy per call (`*_with` methods). Every send is paced client-side
+//!   ([`FinanClientBuilder::requests_per_minute`], default 100/min, shared by clones) and traced as
+//!   a `finan.request` span (provider, operation, `http.status`, request id, elapsed ms; no headers).
 //! - [`signing::signature`]: Finan's request signature, a pure function.
 //! - [`webhook`]: [`FinanWebhookVerifier`] checks and parses Finan's payment webhook into a
 //!   [`gateway_core::PaymentEvent`]; [`FinanWebhookSigner`] signs one, for testing receivers.
@@ -59,6 +65,7 @@ mod paging;
 pub mod payment_mapping;
 pub mod payment_wire;
 pub mod payments;
+pub mod retry;
 pub mod signing;
 mod transport;
 pub mod webhook;
@@ -67,20 +74,30 @@ pub mod wire;
 pub use accounts::{AccountFilter, CreateBankAccount, CreatedBankAccount};
 pub use gateway_core::{BankAccountProvider, PaymentProvider};
 pub use payments::{FinanPaymentFilter, FinanPaymentOptions};
+pub use retry::{RequestOptions, RetryPolicy};
 pub use secrecy::SecretString;
 pub use webhook::{FinanWebhookSigner, FinanWebhookVerifier};
 
-use transport::Transport;
+use transport::{Pacer, Transport};
 
 /// Finan's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.finan.one/open";
 /// Per-request timeout when none is set: 30 seconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Client-side pace when none is set: 100 requests per minute (Finan's Standard plan; Enterprise
+/// allows 500).
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 100;
 
 /// A Finan One Open API client for one set of credentials.
 ///
-/// Cheap to clone (an `Arc` inside); clones share the HTTP connection pool. `Debug` shows the
-/// client id and base URL, never the secret key.
+/// Cheap to clone (an `Arc` inside); clones share the HTTP connection pool and the request pace
+/// ([`FinanClientBuilder::requests_per_minute`]). `Debug` shows the client id and base URL, never
+/// the secret key.
+///
+/// Reads (`GET`) are retried under the client's [`RetryPolicy`] (default
+/// [`RetryPolicy::default`]) on connection errors, timeouts, 429, 502, 503 and 504, honouring
+/// `Retry-After`; writes are never re-sent by the retry layer. Methods ending in `_with` take
+/// [`RequestOptions`] to override the timeout and retry policy for one call.
 #[derive(Clone)]
 pub struct FinanClient {
     inner: Arc<Transport>,
@@ -114,6 +131,7 @@ impl fmt::Debug for FinanClient {
             .field("base_url", &self.inner.base_url().as_str())
             .field("secret_key", &"[REDACTED]")
             .field("timeout", &self.inner.timeout())
+            .field("retry", self.inner.retry_policy())
             .finish()
     }
 }
@@ -126,6 +144,8 @@ pub struct FinanClientBuilder {
     secret_key: Option<SecretString>,
     base_url: Option<String>,
     timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    rate: Option<(u32, Duration)>,
     http_client: Option<reqwest::Client>,
 }
 
@@ -149,9 +169,35 @@ impl FinanClientBuilder {
         self
     }
 
-    /// The timeout of each request, from connecting to the end of the body; default 30 s.
+    /// The timeout of each request (each attempt, when retried), from connecting to the end of
+    /// the body; default 30 s. Overridden per call by [`RequestOptions::timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// The retry policy of reads (`GET`); default [`RetryPolicy::default`] (3 retries, 200 ms
+    /// doubling to at most 5 s with jitter, 30 s budget). [`RetryPolicy::none`] turns retries off.
+    /// Overridden per call by [`RequestOptions::retry`]. Writes are never retried.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Client-side pace: at most `requests` requests start in any minute, across all clones of the
+    /// client; a send waits for its turn rather than failing. Default
+    /// [`DEFAULT_REQUESTS_PER_MINUTE`] (100, Finan Standard); use 500 on Enterprise. Up to a tenth
+    /// of the quota may go at once, the rest is spread evenly over the minute. Retries are paced
+    /// too. Zero is refused by [`Self::build`].
+    pub fn requests_per_minute(self, requests: u32) -> Self {
+        self.rate_limit(requests, Duration::from_secs(60))
+    }
+
+    /// Client-side pace over any window: at most `requests` requests start in any `per` (see
+    /// [`Self::requests_per_minute`], which is `rate_limit(n, 60 s)`). Zero for either is refused
+    /// by [`Self::build`].
+    pub fn rate_limit(mut self, requests: u32, per: Duration) -> Self {
+        self.rate = Some((requests, per));
         self
     }
 
@@ -168,7 +214,8 @@ impl FinanClientBuilder {
     /// # Errors
     /// [`Error::Configuration`] when the client id or secret key is missing or blank, the client id
     /// cannot be sent as a header, the base URL does not parse, is not `http`/`https`, or has a
-    /// query or fragment, the timeout is zero, or the HTTP client cannot be built. The message never
+    /// query or fragment, the timeout is zero, the rate limit is zero, or the HTTP client cannot
+    /// be built. The message never
     /// contains the secret key.
     pub fn build(self) -> Result<FinanClient> {
         let client_id = self
@@ -191,7 +238,12 @@ impl FinanClientBuilder {
                 .build()
                 .map_err(|e| Error::Configuration(format!("could not build the HTTP client: {e}")))?,
         };
-        let transport = Transport::new(http, base_url, client_id, secret_key, timeout)?;
+        let (requests, per) = self
+            .rate
+            .unwrap_or((DEFAULT_REQUESTS_PER_MINUTE, Duration::from_secs(60)));
+        let pacer = Pacer::new(requests, per)?;
+        let retry = self.retry.unwrap_or_default();
+        let transport = Transport::new(http, base_url, client_id, secret_key, timeout, retry, pacer)?;
         Ok(FinanClient {
             inner: Arc::new(transport),
         })
@@ -205,6 +257,8 @@ impl fmt::Debug for FinanClientBuilder {
             .field("base_url", &self.base_url)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[REDACTED]"))
             .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("rate", &self.rate)
             .field("http_client", &self.http_client.is_some())
             .finish()
     }

@@ -23,7 +23,7 @@ use gateway_core::{
 use crate::accounts::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::paging::{self, invalid, query_of};
 use crate::payment_wire::{self as wire, Merchant};
-use crate::{payment_mapping, FinanClient};
+use crate::{payment_mapping, FinanClient, RequestOptions};
 
 const PAYMENTS: [&str; 3] = ["api", "v1", "payments"];
 
@@ -275,9 +275,46 @@ impl FinanClient {
         page_size: u32,
         filter: &FinanPaymentFilter,
     ) -> Result<Page<PaymentRequest>> {
-        let (items, next, total) = self.list_page(page, page_size, filter).await?;
+        self.list_payment_requests_with(page, page_size, filter, &RequestOptions::default())
+            .await
+    }
+
+    /// [`Self::list_payment_requests`] with per-call [`RequestOptions`] (timeout, retry policy).
+    ///
+    /// # Errors
+    /// As [`Self::list_payment_requests`].
+    pub async fn list_payment_requests_with(
+        &self,
+        page: u32,
+        page_size: u32,
+        filter: &FinanPaymentFilter,
+        options: &RequestOptions,
+    ) -> Result<Page<PaymentRequest>> {
+        let (items, next, total) = self.list_page_with(page, page_size, filter, options).await?;
         let items = items.into_iter().map(payment_mapping::payment_request).collect();
         Ok(Page::new(items, next.map(|n| PageCursor::new(n.to_string()))).with_total(total))
+    }
+
+    /// One payment request by id (`GET /api/v1/payments/:id`), as
+    /// [`PaymentProvider::get_payment`], with per-call
+    /// [`RequestOptions`] (timeout, retry policy).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] without sending anything for a blank id (or `.`/`..`);
+    /// [`Error::NotFound`] when Finan has no such payment request; otherwise as
+    /// [`FinanClient::list_payment_requests`].
+    pub async fn get_payment_with(&self, id: &str, options: &RequestOptions) -> Result<PaymentRequest> {
+        // "." and ".." would be dropped from the URL path and turn the call into the list endpoint.
+        if id.trim().is_empty() || id == "." || id == ".." {
+            return Err(invalid(format!("invalid Finan payment request id {id:?}")));
+        }
+        let segments = [PAYMENTS[0], PAYMENTS[1], PAYMENTS[2], id];
+        let reply = self
+            .transport()
+            .get_with(&segments, &[], "payment request", options)
+            .await?;
+        let item: wire::PaymentRequest = reply.data()?;
+        Ok(payment_mapping::payment_request(item))
     }
 
     async fn list_page(
@@ -285,6 +322,17 @@ impl FinanClient {
         page: u32,
         page_size: u32,
         filter: &FinanPaymentFilter,
+    ) -> Result<(Vec<wire::PaymentRequest>, Option<u64>, Option<u64>)> {
+        self.list_page_with(page, page_size, filter, &RequestOptions::default())
+            .await
+    }
+
+    async fn list_page_with(
+        &self,
+        page: u32,
+        page_size: u32,
+        filter: &FinanPaymentFilter,
+        options: &RequestOptions,
     ) -> Result<(Vec<wire::PaymentRequest>, Option<u64>, Option<u64>)> {
         paging::check_page(page, page_size)?;
         let (page_text, size_text) = (page.to_string(), page_size.to_string());
@@ -294,7 +342,10 @@ impl FinanClient {
             ("reference_type", filter.reference_type.as_deref()),
             ("reference_id", filter.reference_id.as_deref()),
         ]);
-        let reply = self.transport().get(&PAYMENTS, &query, "payment request list").await?;
+        let reply = self
+            .transport()
+            .get_with(&PAYMENTS, &query, "payment request list", options)
+            .await?;
         let items: Option<Vec<wire::PaymentRequest>> = reply.data()?;
         let items = items.unwrap_or_default();
         let (next, total) = paging::next_and_total(reply.meta, page, page_size, items.len());
@@ -373,14 +424,7 @@ impl PaymentProvider for FinanClient {
     /// [`Error::NotFound`] when Finan has no such payment request; otherwise as
     /// [`FinanClient::list_payment_requests`].
     async fn get_payment(&self, id: &str) -> Result<PaymentRequest> {
-        // "." and ".." would be dropped from the URL path and turn the call into the list endpoint.
-        if id.trim().is_empty() || id == "." || id == ".." {
-            return Err(invalid(format!("invalid Finan payment request id {id:?}")));
-        }
-        let segments = [PAYMENTS[0], PAYMENTS[1], PAYMENTS[2], id];
-        let reply = self.transport().get(&segments, &[], "payment request").await?;
-        let item: wire::PaymentRequest = reply.data()?;
-        Ok(payment_mapping::payment_request(item))
+        self.get_payment_with(id, &RequestOptions::default()).await
     }
 
     /// One page of payment requests ([`FinanClient::list_payment_requests`] with the filter's

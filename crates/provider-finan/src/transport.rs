@@ -4,8 +4,10 @@
 //! The secret key is exposed only for the [`signing::signature`] call; the signature and the other
 //! headers never go into an error, a log line or a `Debug` output.
 
-use std::time::Duration;
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
 
+use backon::Retryable;
 use chrono::{DateTime, Utc};
 use gateway_core::{Error, ErrorContext, Result, TransportErrorKind};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
@@ -14,8 +16,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 use serde_json::value::RawValue;
+use tracing::Instrument;
 use url::Url;
 
+use crate::retry::{is_retryable_read, RequestOptions, RetryPolicy};
 use crate::signing;
 use crate::wire::{Envelope, Meta};
 
@@ -34,6 +38,42 @@ pub(crate) struct Transport {
     client_id_header: HeaderValue,
     secret_key: SecretString,
     timeout: Duration,
+    retry: RetryPolicy,
+    pacer: Pacer,
+}
+
+/// Client-side pacing: at most `requests` sends start in any window of `per` (Finan counts a
+/// sliding window of one minute). A tenth of the quota (at least 1) may go at once; the rest is
+/// spread evenly, so the burst plus the steady rate never exceed the quota in any window.
+pub(crate) struct Pacer {
+    limiter: governor::DefaultDirectRateLimiter,
+}
+
+impl Pacer {
+    /// # Errors
+    /// [`Error::Configuration`] when `requests` or `per` is zero.
+    pub(crate) fn new(requests: u32, per: Duration) -> Result<Self> {
+        if requests == 0 || per.is_zero() {
+            return Err(Error::Configuration(
+                "the request rate must allow at least one request per period".into(),
+            ));
+        }
+        let burst = (requests / 10).max(1);
+        // The rest of the window's quota, spread evenly: burst + (per / period) <= requests.
+        let steady = (requests - burst).max(1);
+        let period = per / steady;
+        let quota = governor::Quota::with_period(period.max(Duration::from_nanos(1)))
+            .expect("the period is more than zero")
+            .allow_burst(NonZeroU32::new(burst).expect("burst is at least 1"));
+        Ok(Self {
+            limiter: governor::RateLimiter::direct(quota),
+        })
+    }
+
+    /// Waits (never fails) until one more request may start.
+    async fn ready(&self) {
+        self.limiter.until_ready().await;
+    }
 }
 
 /// A successful (2xx, code 102xxx) reply with its `data` still undecoded.
@@ -90,6 +130,8 @@ impl Transport {
         client_id: String,
         secret_key: SecretString,
         timeout: Duration,
+        retry: RetryPolicy,
+        pacer: Pacer,
     ) -> Result<Self> {
         let client_id_header = HeaderValue::from_str(&client_id)
             .map_err(|_| Error::Configuration("client id contains characters not allowed in a header".into()))?;
@@ -105,6 +147,8 @@ impl Transport {
             client_id_header,
             secret_key,
             timeout,
+            retry,
+            pacer,
         })
     }
 
@@ -123,9 +167,43 @@ impl Transport {
         self.timeout
     }
 
-    /// `GET base/segments...?query`; each segment is percent-encoded as one path segment.
-    pub(crate) async fn get(&self, segments: &[&str], query: &[(&str, &str)], what: &'static str) -> Result<Reply> {
-        self.send(Method::GET, segments, query, Vec::new(), what).await
+    /// The default retry policy for reads.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// `GET base/segments...?query`, each segment percent-encoded as one path segment. Each attempt is paced, sent with the options' timeout
+    /// (or the client's), and retried under the options' policy (or the client's) on the failures
+    /// [`is_retryable_read`] accepts, waiting at least the `Retry-After`, within the budget.
+    pub(crate) async fn get_with(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        what: &'static str,
+        options: &RequestOptions,
+    ) -> Result<Reply> {
+        let policy = options.get_retry().copied().unwrap_or(self.retry);
+        let timeout = options.get_timeout().unwrap_or(self.timeout);
+        let started = Instant::now();
+        let attempt = std::sync::atomic::AtomicU32::new(0);
+        (|| async {
+            let n = attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            self.send(Method::GET, segments, query, Vec::new(), what, timeout, n)
+                .await
+        })
+        .retry(policy.backoff())
+        .when(is_retryable_read)
+        .adjust(|err, proposed| policy.next_wait(err, proposed, started))
+        .notify(|err, wait| {
+            tracing::debug!(
+                provider = "finan",
+                operation = what,
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                error = %err,
+                "retrying Finan read"
+            );
+        })
+        .await
     }
 
     /// `POST base/segments...` with `body` serialized once as JSON; those bytes are signed and sent.
@@ -137,9 +215,13 @@ impl Transport {
     ) -> Result<Reply> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| Error::InvalidRequest(ErrorContext::new(format!("could not serialize the request: {e}"))))?;
-        self.send(Method::POST, segments, &[], bytes, what).await
+        self.send(Method::POST, segments, &[], bytes, what, self.timeout, 1)
+            .await
     }
 
+    /// One paced attempt, in a `finan.request` span (provider, operation, method, path without
+    /// the query, attempt, `http.status`, request id, elapsed ms; never headers).
+    #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
         method: Method,
@@ -147,11 +229,59 @@ impl Transport {
         query: &[(&str, &str)],
         body: Vec<u8>,
         what: &'static str,
+        timeout: Duration,
+        attempt: u32,
     ) -> Result<Reply> {
         let url = build_url(&self.base_url, segments, query);
-        let path_with_query = signed_path(&self.base_prefix, &url);
         // Logged without the query string: it can hold account numbers.
         let log_path = url.path().to_string();
+        let span = tracing::debug_span!(
+            "finan.request",
+            provider = "finan",
+            operation = what,
+            method = %method,
+            path = %log_path,
+            attempt,
+            http.status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let recorder = span.clone();
+        async move {
+            self.pacer.ready().await;
+            let started = Instant::now();
+            let result = self.send_once(method, url, log_path, body, what, timeout).await;
+            let span = recorder;
+            span.record(
+                "elapsed_ms",
+                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            );
+            let (status, request_id) = match &result {
+                Ok(reply) => (Some(reply.status), reply.request_id.as_deref()),
+                Err(e) => (e.status(), e.request_id()),
+            };
+            if let Some(status) = status {
+                span.record("http.status", status);
+            }
+            if let Some(request_id) = request_id {
+                span.record("request_id", request_id);
+            }
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        url: Url,
+        log_path: String,
+        body: Vec<u8>,
+        what: &'static str,
+        timeout: Duration,
+    ) -> Result<Reply> {
+        let path_with_query = signed_path(&self.base_prefix, &url);
         let timestamp = Utc::now().timestamp();
         let signature = signing::signature(
             self.secret_key.expose_secret(),
@@ -166,7 +296,7 @@ impl Transport {
         let mut request = self
             .http
             .request(method.clone(), url)
-            .timeout(self.timeout)
+            .timeout(timeout)
             .header(CONTENT_TYPE, "application/json")
             .header(USER_AGENT, USER_AGENT_VALUE)
             .header("x-client-id", self.client_id_header.clone())

@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use common::{account, client, error_body, fixture, ok};
 use gateway_core::{Error, TransportErrorKind};
-use provider_finan::{AccountFilter, FinanClient, SecretString};
+use provider_finan::{AccountFilter, FinanClient, RequestOptions, RetryPolicy, SecretString};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const MASTERS: &str = "/open/api/v1/master-bank-accounts";
 
-/// Serves `response` for the master account list and returns what the client makes of it.
+/// Serves `response` for the master account list and returns what the client makes of it, sent
+/// once (no retry: this file is about mapping replies to errors; `retries.rs` covers retrying).
 async fn list_with(response: ResponseTemplate) -> Result<Vec<gateway_core::BankAccount>, Error> {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -22,7 +23,9 @@ async fn list_with(response: ResponseTemplate) -> Result<Vec<gateway_core::BankA
         .expect(1)
         .mount(&server)
         .await;
-    client(&server).list_master_accounts(&AccountFilter::all()).await
+    client(&server)
+        .list_master_accounts_with(&AccountFilter::all(), &RequestOptions::new().retry(RetryPolicy::none()))
+        .await
 }
 
 fn json_reply(status: u16, body: serde_json::Value) -> ResponseTemplate {

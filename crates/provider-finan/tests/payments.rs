@@ -737,9 +737,11 @@ async fn failed_lookup_before_the_post_returns_its_error_and_sends_no_post() {
             .expect(0)
             .mount(&server)
             .await;
+        // The look-up is a read: a 503 is retried under the default policy (3 retries), a 401 is not.
+        let lookups = if status == 503 { 4 } else { 1 };
         lookup("page=1&page_size=100&reference_id=ORDER-12")
             .respond_with(error_reply(status, message))
-            .expect(1)
+            .expect(lookups)
             .mount(&server)
             .await;
         let err = client(&server)

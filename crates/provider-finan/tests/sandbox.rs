@@ -97,3 +97,59 @@ async fn wrong_secret_is_unauthorized() {
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     assert_eq!(sandbox.finan().request_count(), 1);
 }
+
+/// The sandbox enforces Finan's sliding one-minute window; a client paced at the same quota never
+/// hits it, even with concurrent calls and no retries, while an unpaced burst does.
+#[tokio::test]
+async fn pacing_at_the_quota_causes_no_429() {
+    use gateway_sandbox::{SandboxConfig, SandboxCredentials};
+    use provider_finan::{RequestOptions, RetryPolicy};
+
+    let config = SandboxConfig {
+        finan_requests_per_minute: Some(30),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start_with(config, SandboxCredentials::default())
+        .await
+        .unwrap();
+    let once = RequestOptions::new().retry(RetryPolicy::none());
+
+    // 30 a minute: 3 at once, then one every 60 s / 27 = 2.2 s.
+    let paced = FinanClient::builder()
+        .client_id(sandbox.credentials().finan_client_id.clone())
+        .secret_key(SecretString::from(sandbox.credentials().finan_secret_key.clone()))
+        .base_url(&sandbox.finan_base_url())
+        .requests_per_minute(30)
+        .build()
+        .unwrap();
+    let calls = (0..4).map(|_| {
+        let client = paced.clone();
+        let once = once.clone();
+        async move { client.list_master_accounts_with(&AccountFilter::all(), &once).await }
+    });
+    for result in futures::future::join_all(calls).await {
+        result.expect("no 429");
+    }
+    assert_eq!(sandbox.finan().rate_limited_count(), 0);
+
+    // The same sandbox refuses a burst past its quota from a client paced for Enterprise.
+    let fast = FinanClient::builder()
+        .client_id(sandbox.credentials().finan_client_id.clone())
+        .secret_key(SecretString::from(sandbox.credentials().finan_secret_key.clone()))
+        .base_url(&sandbox.finan_base_url())
+        .requests_per_minute(500)
+        .build()
+        .unwrap();
+    let calls = (0..30).map(|_| {
+        let client = fast.clone();
+        let once = once.clone();
+        async move { client.list_master_accounts_with(&AccountFilter::all(), &once).await }
+    });
+    let refused = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Err(Error::RateLimited { .. })))
+        .count();
+    assert!(refused > 0, "the sandbox enforces the quota");
+    assert_eq!(sandbox.finan().rate_limited_count(), refused as u64);
+}
