@@ -55,6 +55,11 @@ async fn lists_every_account_of_every_connection() {
     assert_eq!(report.totals.get(Currency::VND), Some(expected));
     assert!(report.accounts.iter().any(|a| a.account.kind == AccountKind::Virtual));
     assert_eq!(sandbox.sepay().rate_limited_count(), 0, "the aggregator causes no 429");
+    assert_eq!(
+        sandbox.finan().rate_limited_count(),
+        0,
+        "client-side pacing keeps Finan under 100/min"
+    );
 }
 
 #[tokio::test]
