@@ -14,6 +14,7 @@
 //! - [`error`]: the one [`Error`] type every call returns.
 //! - [`webhook`]: [`WebhookVerifier`], the raw [`WebhookRequest`] it checks, the [`PaymentEvent`] it
 //!   yields and the [`WebhookError`] it fails with; [`Clock`] for the replay window.
+//! - [`retry`]: [`RetryPolicy`] and [`RequestOptions`], shared by every provider client.
 //! - [`lenient`]: serde helpers for providers that send numbers and flags as strings.
 //!
 //! This crate has no HTTP client and knows no provider by name.
@@ -28,6 +29,7 @@ pub mod page;
 pub mod payment;
 pub mod payment_store;
 pub mod provider;
+pub mod retry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod webhook;
@@ -43,6 +45,7 @@ pub use payment::{
 };
 pub use payment_store::{InsertOutcome, MemoryPaymentRequestStore, PaymentRequestStore};
 pub use provider::{BankAccountProvider, PaymentProvider, Provider};
+pub use retry::{RequestOptions, RetryPolicy};
 pub use webhook::{
     Clock, FixedClock, PaymentEvent, PaymentReceived, SystemClock, WebhookError, WebhookRequest, WebhookVerifier,
 };

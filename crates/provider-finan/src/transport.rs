@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 use tracing::Instrument;
 use url::Url;
 
-use crate::retry::{is_retryable_read, RequestOptions, RetryPolicy};
+use crate::retry::{self, is_retryable_read, RequestOptions, RetryPolicy};
 use crate::signing;
 use crate::wire::{Envelope, Meta};
 
@@ -182,7 +182,7 @@ impl Transport {
         what: &'static str,
         options: &RequestOptions,
     ) -> Result<Reply> {
-        let policy = options.get_retry().copied().unwrap_or(self.retry);
+        let policy = options.get_retry_policy().copied().unwrap_or(self.retry);
         let timeout = options.get_timeout().unwrap_or(self.timeout);
         let started = Instant::now();
         let attempt = std::sync::atomic::AtomicU32::new(0);
@@ -191,9 +191,9 @@ impl Transport {
             self.send(Method::GET, segments, query, Vec::new(), what, timeout, n)
                 .await
         })
-        .retry(policy.backoff())
+        .retry(retry::backoff(&policy))
         .when(is_retryable_read)
-        .adjust(|err, proposed| policy.next_wait(err, proposed, started))
+        .adjust(|err, proposed| policy.next_wait(proposed, err.retry_after(), started))
         .notify(|err, wait| {
             tracing::debug!(
                 provider = "finan",

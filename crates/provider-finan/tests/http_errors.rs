@@ -24,7 +24,10 @@ async fn list_with(response: ResponseTemplate) -> Result<Vec<gateway_core::BankA
         .mount(&server)
         .await;
     client(&server)
-        .list_master_accounts_with(&AccountFilter::all(), &RequestOptions::new().retry(RetryPolicy::none()))
+        .list_master_accounts_with(
+            &AccountFilter::all(),
+            &RequestOptions::new().retry_policy(RetryPolicy::none()),
+        )
         .await
 }
 

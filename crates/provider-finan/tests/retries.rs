@@ -311,7 +311,7 @@ async fn per_call_none_overrides_the_client_default() {
         .mount(&server)
         .await;
     let client = builder(&server).retry_policy(fast()).build().unwrap();
-    let none = RequestOptions::new().retry(RetryPolicy::none());
+    let none = RequestOptions::new().retry_policy(RetryPolicy::none());
     let err = client
         .list_master_accounts_with(&AccountFilter::all(), &none)
         .await
@@ -339,7 +339,7 @@ async fn per_call_retry_overrides_a_client_without_retries() {
         .await;
     let client = builder(&server).retry_policy(RetryPolicy::none()).build().unwrap();
     let account = client
-        .get_bank_account_with("b1", &RequestOptions::new().retry(fast()))
+        .get_bank_account_with("b1", &RequestOptions::new().retry_policy(fast()))
         .await
         .expect("retried once");
     assert_eq!(account.id, "b1");
@@ -365,7 +365,7 @@ async fn per_call_timeout_overrides_the_client_timeout() {
     let client = builder(&server).build().unwrap();
     let options = RequestOptions::new()
         .timeout(Duration::from_millis(100))
-        .retry(RetryPolicy::none());
+        .retry_policy(RetryPolicy::none());
     let err = client
         .list_master_accounts_with(&AccountFilter::all(), &options)
         .await

@@ -112,7 +112,7 @@ async fn pacing_at_the_quota_causes_no_429() {
     let sandbox = Sandbox::start_with(config, SandboxCredentials::default())
         .await
         .unwrap();
-    let once = RequestOptions::new().retry(RetryPolicy::none());
+    let once = RequestOptions::new().retry_policy(RetryPolicy::none());
 
     // 30 a minute: 3 at once, then one every 60 s / 27 = 2.2 s.
     let paced = FinanClient::builder()
