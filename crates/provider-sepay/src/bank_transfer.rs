@@ -82,6 +82,7 @@
 //! # }
 //! ```
 
+use crate::mapping::vietnam;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
@@ -114,10 +115,6 @@ pub const MAX_CODE_PREFIX_LEN: usize = 10;
 const MAX_CODE_ATTEMPTS: usize = 5;
 /// The 36 characters of a code suffix.
 const CODE_ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-fn vietnam() -> FixedOffset {
-    FixedOffset::east_opt(7 * 3600).expect("+07:00 is a valid offset")
-}
 
 /// The first Vietnam date whose transactions can pay a request created at `created_at`: the day
 /// before its creation, so a bank clock behind the app's around midnight loses no transfer (a

@@ -10,7 +10,8 @@ use crate::wire::{OAuthAccount, OAuthBank, OAuthSubAccount, UserApiAccount};
 /// SePay reports local times without an offset; they are Vietnam time (UTC+7, no daylight saving).
 const VIETNAM_OFFSET_SECONDS: i32 = 7 * 3600;
 
-fn vietnam() -> FixedOffset {
+/// Vietnam time (UTC+07:00), in which SePay writes every date.
+pub(crate) fn vietnam() -> FixedOffset {
     FixedOffset::east_opt(VIETNAM_OFFSET_SECONDS).expect("+07:00 is a valid offset")
 }
 

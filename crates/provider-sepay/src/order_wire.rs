@@ -235,7 +235,7 @@ fn parse_time(text: &str) -> Option<DateTime<FixedOffset>> {
         return Some(t);
     }
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok()?;
-    let vn = FixedOffset::east_opt(7 * 3600)?;
+    let vn = crate::mapping::vietnam();
     vn.from_local_datetime(&naive).single()
 }
 

@@ -43,6 +43,7 @@
 //! listing shorter than `limit`; three per page of a longer one when SePay sorts by date, as
 //! documented (more when it does not).
 
+use crate::mapping::vietnam;
 use std::cmp::Ordering;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
@@ -69,10 +70,6 @@ pub const OAUTH_MAX_PAGE_SIZE: u32 = 100;
 
 /// SePay's date-time format in queries and replies.
 const SEPAY_TIME: &str = "%Y-%m-%d %H:%M:%S";
-
-fn vietnam() -> FixedOffset {
-    FixedOffset::east_opt(7 * 3600).expect("+07:00 is a valid offset")
-}
 
 // ------------------------------------------------------------------------------------------------
 // The model

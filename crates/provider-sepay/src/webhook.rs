@@ -134,8 +134,6 @@ pub const DEFAULT_REPLAY_WINDOW: Duration = Duration::from_secs(300);
 /// The `event_type` of the [`PaymentEvent::Unknown`] a bank transfer *out* of the account becomes.
 pub const EVENT_TRANSFER_OUT: &str = "transfer_out";
 
-/// Vietnam time (UTC+07:00), in which SePay writes its dates.
-const VIETNAM_OFFSET_SECS: i32 = 7 * 3600;
 /// SePay's date format: `2023-03-25 14:02:37`.
 const SEPAY_DATE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
@@ -963,7 +961,7 @@ fn whole_amount(amount: Decimal, currency: Currency, field: &str, what: &str) ->
 /// `2023-03-25 14:02:37` at UTC+07:00 (SePay's format), or an RFC 3339 date with its own offset.
 fn parse_sepay_date(text: &str) -> Option<DateTime<FixedOffset>> {
     let text = text.trim();
-    let vietnam = FixedOffset::east_opt(VIETNAM_OFFSET_SECS)?;
+    let vietnam = crate::mapping::vietnam();
     NaiveDateTime::parse_from_str(text, SEPAY_DATE_FORMAT)
         .ok()
         .and_then(|naive| naive.and_local_timezone(vietnam).single())
