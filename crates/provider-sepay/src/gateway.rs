@@ -59,7 +59,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::checkout::{CheckoutEnvironment, CheckoutOrder, CheckoutPaymentMethod, CheckoutSigner};
 use crate::order_wire::{Order, OrderStatus};
 use crate::orders::{OrderFilter, DEFAULT_PER_PAGE, MAX_PER_PAGE};
-use crate::retry::RetryPolicy;
+use crate::retry::{RequestOptions, RetryPolicy};
 use crate::{default_http_client, normalize_base_url, DEFAULT_TIMEOUT};
 
 /// The Order API of SePay's sandbox.
@@ -78,6 +78,8 @@ const MAX_LOOKUP_PAGES: u32 = 20;
 #[derive(Clone)]
 pub struct SepayPaymentGateway {
     pub(crate) inner: Arc<GatewayInner>,
+    /// Per-handle overrides of the builder's timeout and retry policy ([`Self::with_options`]).
+    pub(crate) options: RequestOptions,
 }
 
 pub(crate) struct GatewayInner {
@@ -103,6 +105,7 @@ impl fmt::Debug for SepayPaymentGateway {
             .field("checkout_url", &self.inner.checkout_url)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
+            .field("options", &self.options)
             .finish()
     }
 }
@@ -124,6 +127,25 @@ impl SepayPaymentGateway {
             http: None,
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
+        }
+    }
+
+    /// A handle on the same merchant (same HTTP client and secret) whose Order API calls use
+    /// `options` (timeout, retry policy of reads) instead of the builder's. Cancel and void are
+    /// still sent once whatever the policy.
+    ///
+    /// ```
+    /// use provider_sepay::{CheckoutEnvironment, RequestOptions, RetryPolicy, SecretString, SepayPaymentGateway};
+    /// let gateway = SepayPaymentGateway::builder("SP-TEST-1", SecretString::from("k"), CheckoutEnvironment::Sandbox)
+    ///     .build()
+    ///     .unwrap();
+    /// let once = gateway.with_options(RequestOptions::new().retry_policy(RetryPolicy::none()));
+    /// # let _ = once;
+    /// ```
+    pub fn with_options(&self, options: RequestOptions) -> SepayPaymentGateway {
+        SepayPaymentGateway {
+            inner: Arc::clone(&self.inner),
+            options,
         }
     }
 
@@ -322,6 +344,7 @@ impl SepayPaymentGatewayBuilder {
         };
         let signer = CheckoutSigner::new(merchant, self.secret_key, self.env);
         Ok(SepayPaymentGateway {
+            options: RequestOptions::default(),
             inner: Arc::new(GatewayInner {
                 signer,
                 authorization,

@@ -186,6 +186,23 @@ impl SepayClient {
         Ok(Page::new(items, next).with_total(pagination.map(|p| p.total)))
     }
 
+    /// [`Self::list_sub_accounts`] with this call's `options` (retry policy, timeout) instead of
+    /// the client's; they apply to both requests it sends.
+    ///
+    /// # Errors
+    /// As [`Self::list_sub_accounts`].
+    pub async fn list_sub_accounts_with(
+        &self,
+        bank_account_id: u64,
+        page: u32,
+        limit: u32,
+        options: &RequestOptions,
+    ) -> Result<Page<BankAccount>, Error> {
+        self.with_options(options.clone())
+            .list_sub_accounts(bank_account_id, page, limit)
+            .await
+    }
+
     /// One page of sub-accounts of `parent_id`, mapped with the parent's bank.
     async fn sub_account_page(
         &self,

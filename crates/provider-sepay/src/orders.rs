@@ -234,9 +234,11 @@ impl SepayPaymentGateway {
         operation: &str,
     ) -> Result<Reply, Error> {
         let reply = if method == reqwest::Method::GET {
-            retry_read(&self.inner.retry, operation, || {
-                self.send_once(method.clone(), url.clone(), json.as_ref(), operation)
-            })
+            retry_read(
+                self.options.get_retry_policy().unwrap_or(&self.inner.retry),
+                operation,
+                || self.send_once(method.clone(), url.clone(), json.as_ref(), operation),
+            )
             .await?
         } else {
             self.send_once(method, url, json.as_ref(), operation).await?
@@ -274,7 +276,7 @@ impl SepayPaymentGateway {
             .request(method, url)
             .header(AUTHORIZATION, self.inner.authorization.expose_secret())
             .header(ACCEPT, "application/json")
-            .timeout(self.inner.timeout);
+            .timeout(self.options.get_timeout().unwrap_or(self.inner.timeout));
         if let Some(json) = json {
             request = request.json(json);
         }

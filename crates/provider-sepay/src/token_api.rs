@@ -298,6 +298,19 @@ impl SepayClient {
         }
     }
 
+    /// [`Self::count_bank_accounts`] with this call's `options` (retry policy, timeout) instead of
+    /// the client's.
+    ///
+    /// # Errors
+    /// As [`Self::count_bank_accounts`].
+    pub async fn count_bank_accounts_with(
+        &self,
+        filter: &BankAccountFilter,
+        options: &RequestOptions,
+    ) -> Result<u64, Error> {
+        self.with_options(options.clone()).count_bank_accounts(filter).await
+    }
+
     /// How many bank accounts match `filter` (its `limit` is not sent):
     /// `GET {base}/userapi/bankaccounts/count` (`count_bankaccounts`, a number or a numeric string).
     ///

@@ -536,6 +536,46 @@ impl SepayClient {
         })
     }
 
+    /// [`Self::stream_transactions`] with `options` (retry policy, timeout) for every page's
+    /// requests instead of the client's.
+    pub fn stream_transactions_with<'a>(
+        &self,
+        filter: &'a TransactionFilter,
+        options: &crate::RequestOptions,
+    ) -> BoxStream<'a, Result<SepayTransaction, Error>> {
+        let client = self.with_options(options.clone());
+        let size = match &self.inner.auth {
+            Auth::ApiToken(_) => TOKEN_MAX_PAGE_SIZE,
+            Auth::OAuth(_) => OAUTH_MAX_PAGE_SIZE,
+        };
+        paginate(PageRequest::first().with_limit(size), move |page| {
+            let client = client.clone();
+            async move { client.list_transactions(filter, page).await }
+        })
+    }
+
+    /// [`Self::transaction`] with this call's `options` (retry policy, timeout) instead of the
+    /// client's.
+    ///
+    /// # Errors
+    /// As [`Self::transaction`].
+    pub async fn transaction_with(&self, id: &str, options: &crate::RequestOptions) -> Result<SepayTransaction, Error> {
+        self.with_options(options.clone()).transaction(id).await
+    }
+
+    /// [`Self::count_transactions`] with this call's `options` (retry policy, timeout) instead of
+    /// the client's.
+    ///
+    /// # Errors
+    /// As [`Self::count_transactions`].
+    pub async fn count_transactions_with(
+        &self,
+        filter: &TransactionFilter,
+        options: &crate::RequestOptions,
+    ) -> Result<u64, Error> {
+        self.with_options(options.clone()).count_transactions(filter).await
+    }
+
     /// One transaction by its SePay id: `GET {base}/userapi/transactions/details/{id}` (key
     /// `transaction`) with an API token, `GET {base}/api/v1/transactions/{id}` (`data`) with OAuth.
     ///

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use futures::StreamExt as _;
 use gateway_core::{Error, PageRequest, TransportErrorKind};
 use provider_sepay::{
     BankAccountFilter, CheckoutEnvironment, OAuthCredentials, OrderFilter, RequestOptions, RetryPolicy, SepayClient,
@@ -327,6 +328,110 @@ async fn per_call_none_overrides_the_client_default() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(503));
+}
+
+#[tokio::test]
+async fn every_with_variant_uses_the_call_options() {
+    let server = MockServer::start().await;
+    for p in [
+        "/userapi/bankaccounts/count",
+        "/userapi/transactions/details/7",
+        "/userapi/transactions/count",
+        "/userapi/transactions/list",
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(status(503))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let client = fast_token_client(&server);
+    let once = RequestOptions::new().retry_policy(RetryPolicy::none());
+    let filter = TransactionFilter::default();
+    let err = client
+        .count_bank_accounts_with(&BankAccountFilter::default(), &once)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(
+        client.transaction_with("7", &once).await.unwrap_err().status(),
+        Some(503)
+    );
+    assert_eq!(
+        client
+            .count_transactions_with(&filter, &once)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(503)
+    );
+    let items: Vec<_> = client.stream_transactions_with(&filter, &once).collect().await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].as_ref().unwrap_err().status(), Some(503));
+
+    // OAuth: both requests of a sub-account page take the call's options.
+    let oauth_server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/bank-accounts/19"))
+        .respond_with(status(503))
+        .expect(1)
+        .mount(&oauth_server)
+        .await;
+    let oauth = SepayClient::oauth(OAuthCredentials::from_access_token(SecretString::from(ACCESS_TOKEN)))
+        .base_url(&oauth_server.uri())
+        .retry_policy(fast())
+        .build()
+        .unwrap();
+    let err = oauth.list_sub_accounts_with(19, 1, 20, &once).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+}
+
+#[tokio::test]
+async fn gateway_with_options_overrides_the_builder_policy() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/order"))
+        .respond_with(status(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let once = gateway(&server).with_options(RequestOptions::new().retry_policy(RetryPolicy::none()));
+    let err = once.list_orders(&OrderFilter::default(), 1, 20).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(requests_to(&server, "/v1/order").await.len(), 1);
+}
+
+#[tokio::test]
+async fn gateway_with_options_timeout_applies() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/order/detail/DH1"))
+        .respond_with(status(200).set_delay(Duration::from_millis(800)))
+        .mount(&server)
+        .await;
+    let quick = gateway(&server).with_options(
+        RequestOptions::new()
+            .timeout(Duration::from_millis(100))
+            .retry_policy(RetryPolicy::none()),
+    );
+    let started = Instant::now();
+    let err = quick.order_detail("DH1").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(700),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
