@@ -190,6 +190,25 @@ impl RequestOptions {
     pub fn get_retry_policy(&self) -> Option<&RetryPolicy> {
         self.retry.as_ref()
     }
+
+    /// These options, with each override this one leaves unset taken from `fallback`: how a
+    /// call's options combine with those of a client handle (`with_options`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use gateway_core::{RequestOptions, RetryPolicy};
+    /// let handle = RequestOptions::new().timeout(Duration::from_secs(2));
+    /// let call = RequestOptions::new().retry_policy(RetryPolicy::none());
+    /// let both = call.or(&handle);
+    /// assert_eq!(both.get_timeout(), Some(Duration::from_secs(2)));
+    /// assert_eq!(both.get_retry_policy(), Some(&RetryPolicy::none()));
+    /// ```
+    pub fn or(&self, fallback: &RequestOptions) -> RequestOptions {
+        RequestOptions {
+            timeout: self.timeout.or(fallback.timeout),
+            retry: self.retry.or(fallback.retry),
+        }
+    }
 }
 
 #[cfg(test)]

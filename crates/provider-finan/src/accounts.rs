@@ -118,10 +118,28 @@ impl FinanClient {
         ]);
         let reply = self
             .transport()
-            .get_with(&MASTER_ACCOUNTS, &query, "master bank account list", options)
+            .get_with(
+                &MASTER_ACCOUNTS,
+                &query,
+                "master bank account list",
+                &options.or(&self.options),
+            )
             .await?;
         let accounts: Option<Vec<wire::Account>> = reply.data()?;
         map_all(&reply, accounts.unwrap_or_default(), mapping::master_account)
+    }
+
+    /// [`Self::create_bank_account`] with per-call [`RequestOptions`] (its timeout; the request
+    /// is sent once whatever the retry policy).
+    ///
+    /// # Errors
+    /// As [`Self::create_bank_account`].
+    pub async fn create_bank_account_with(
+        &self,
+        request: &CreateBankAccount,
+        options: &RequestOptions,
+    ) -> Result<CreatedBankAccount> {
+        self.with_options(options.clone()).create_bank_account(request).await
     }
 
     /// Creates a bank account under a master account (`POST /api/v1/bank-accounts` with body
@@ -142,7 +160,7 @@ impl FinanClient {
         let body = wire::CreateBankAccountRequest::new(&request.master_account_id, &request.account_name);
         let reply = self
             .transport()
-            .post(&BANK_ACCOUNTS, &body, "create bank account")
+            .post(&BANK_ACCOUNTS, &body, "create bank account", &self.options)
             .await?;
         let data: wire::CreatedBankAccount = reply.data()?;
         mapping::created_bank_account(data, &request.master_account_id).map_err(|e| reply.annotate(e))
@@ -190,7 +208,7 @@ impl FinanClient {
         ]);
         let reply = self
             .transport()
-            .get_with(&BANK_ACCOUNTS, &query, "bank account list", options)
+            .get_with(&BANK_ACCOUNTS, &query, "bank account list", &options.or(&self.options))
             .await?;
         let accounts: Option<Vec<wire::Account>> = reply.data()?;
         let accounts = accounts.unwrap_or_default();
@@ -219,7 +237,7 @@ impl FinanClient {
         let segments = [BANK_ACCOUNTS[0], BANK_ACCOUNTS[1], BANK_ACCOUNTS[2], id];
         let reply = self
             .transport()
-            .get_with(&segments, &[], "bank account", options)
+            .get_with(&segments, &[], "bank account", &options.or(&self.options))
             .await?;
         let account: wire::Account = reply.data()?;
         mapping::bank_account(account).map_err(|e| reply.annotate(e))

@@ -101,6 +101,8 @@ pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 100;
 #[derive(Clone)]
 pub struct FinanClient {
     inner: Arc<Transport>,
+    /// This handle's overrides of the client's timeout and retry policy ([`Self::with_options`]).
+    options: RequestOptions,
 }
 
 impl FinanClient {
@@ -119,6 +121,29 @@ impl FinanClient {
         self.inner.base_url()
     }
 
+    /// A handle on the same client (same connection pool, pace and credentials) whose every call,
+    /// writes included, uses `options` (timeout, retry policy of reads) where they are set; what
+    /// `options` leaves unset stays as this handle has it. A `_with` call's own options win over
+    /// the handle's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use provider_finan::{FinanClient, RequestOptions, SecretString};
+    /// let client = FinanClient::builder()
+    ///     .client_id("client")
+    ///     .secret_key(SecretString::from("secret"))
+    ///     .build()
+    ///     .unwrap();
+    /// let patient = client.with_options(RequestOptions::new().timeout(Duration::from_secs(90)));
+    /// # let _ = patient;
+    /// ```
+    pub fn with_options(&self, options: RequestOptions) -> FinanClient {
+        FinanClient {
+            inner: Arc::clone(&self.inner),
+            options: options.or(&self.options),
+        }
+    }
+
     pub(crate) fn transport(&self) -> &Transport {
         &self.inner
     }
@@ -132,6 +157,7 @@ impl fmt::Debug for FinanClient {
             .field("secret_key", &"[REDACTED]")
             .field("timeout", &self.inner.timeout())
             .field("retry", self.inner.retry_policy())
+            .field("options", &self.options)
             .finish()
     }
 }
@@ -246,6 +272,7 @@ impl FinanClientBuilder {
         let transport = Transport::new(http, base_url, client_id, secret_key, timeout, retry, pacer)?;
         Ok(FinanClient {
             inner: Arc::new(transport),
+            options: RequestOptions::default(),
         })
     }
 }

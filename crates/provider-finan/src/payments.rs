@@ -311,7 +311,7 @@ impl FinanClient {
         let segments = [PAYMENTS[0], PAYMENTS[1], PAYMENTS[2], id];
         let reply = self
             .transport()
-            .get_with(&segments, &[], "payment request", options)
+            .get_with(&segments, &[], "payment request", &options.or(&self.options))
             .await?;
         let item: wire::PaymentRequest = reply.data()?;
         Ok(payment_mapping::payment_request(item))
@@ -344,7 +344,7 @@ impl FinanClient {
         ]);
         let reply = self
             .transport()
-            .get_with(&PAYMENTS, &query, "payment request list", options)
+            .get_with(&PAYMENTS, &query, "payment request list", &options.or(&self.options))
             .await?;
         let items: Option<Vec<wire::PaymentRequest>> = reply.data()?;
         let items = items.unwrap_or_default();
@@ -355,7 +355,10 @@ impl FinanClient {
     /// One POST; the reply mapped with `expires_at` = send time + 30 minutes.
     async fn post_payment(&self, body: &wire::CreatePaymentRequest) -> Result<PaymentRequest> {
         let sent_at = Utc::now();
-        let reply = self.transport().post(&PAYMENTS, body, "create payment").await?;
+        let reply = self
+            .transport()
+            .post(&PAYMENTS, body, "create payment", &self.options)
+            .await?;
         let data: wire::CreatedPayment = reply.data()?;
         let validity = chrono::Duration::from_std(PAYMENT_LINK_VALIDITY).expect("30 minutes fits");
         let expires_at: DateTime<FixedOffset> = (sent_at + validity).into();

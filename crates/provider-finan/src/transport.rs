@@ -206,17 +206,27 @@ impl Transport {
         .await
     }
 
-    /// `POST base/segments...` with `body` serialized once as JSON; those bytes are signed and sent.
+    /// `POST base/segments...` with `body` serialized once as JSON; those bytes are signed and sent
+    /// once (never retried here), with the options' timeout or the client's.
     pub(crate) async fn post<B: serde::Serialize>(
         &self,
         segments: &[&str],
         body: &B,
         what: &'static str,
+        options: &RequestOptions,
     ) -> Result<Reply> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| Error::InvalidRequest(ErrorContext::new(format!("could not serialize the request: {e}"))))?;
-        self.send(Method::POST, segments, &[], bytes, what, self.timeout, 1)
-            .await
+        self.send(
+            Method::POST,
+            segments,
+            &[],
+            bytes,
+            what,
+            options.get_timeout().unwrap_or(self.timeout),
+            1,
+        )
+        .await
     }
 
     /// One paced attempt, in a `finan.request` span (provider, operation, method, path without

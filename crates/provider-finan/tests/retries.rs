@@ -385,6 +385,63 @@ async fn per_call_timeout_overrides_the_client_timeout() {
 }
 
 #[tokio::test]
+async fn a_handle_with_options_times_out_writes_and_merges_call_options() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(SUBS))
+        .respond_with(status_reply(503, "slow").set_delay(Duration::from_millis(600)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(MASTERS))
+        .respond_with(masters_ok().set_delay(Duration::from_millis(600)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = builder(&server).retry_policy(fast()).build().unwrap();
+    let quick = client.with_options(RequestOptions::new().timeout(Duration::from_millis(100)));
+    let is_timeout = |e: &Error| {
+        matches!(
+            e,
+            Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                ..
+            }
+        )
+    };
+    // The handle's timeout reaches a POST, and the call's options reach it too.
+    let started = Instant::now();
+    let err = quick
+        .create_bank_account(&CreateBankAccount::new("m1", "KE TOAN"))
+        .await
+        .unwrap_err();
+    assert!(is_timeout(&err), "{err:?}");
+    let err = client
+        .create_bank_account_with(
+            &CreateBankAccount::new("m1", "KE TOAN"),
+            &RequestOptions::new().timeout(Duration::from_millis(100)),
+        )
+        .await
+        .unwrap_err();
+    assert!(is_timeout(&err), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+    // A call's retry policy merges with the handle's timeout: one attempt, timed out.
+    let err = quick
+        .list_master_accounts_with(
+            &AccountFilter::all(),
+            &RequestOptions::new().retry_policy(RetryPolicy::none()),
+        )
+        .await
+        .unwrap_err();
+    assert!(is_timeout(&err), "{err:?}");
+}
+
+#[tokio::test]
 async fn pacing_spreads_requests_and_is_shared_by_clones() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))

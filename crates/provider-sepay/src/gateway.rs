@@ -131,8 +131,8 @@ impl SepayPaymentGateway {
     }
 
     /// A handle on the same merchant (same HTTP client and secret) whose Order API calls use
-    /// `options` (timeout, retry policy of reads) instead of the builder's. Cancel and void are
-    /// still sent once whatever the policy.
+    /// `options` (timeout, retry policy of reads) instead of the builder's; what `options` leaves
+    /// unset stays as this handle has it. Cancel and void are still sent once whatever the policy.
     ///
     /// ```
     /// use provider_sepay::{CheckoutEnvironment, RequestOptions, RetryPolicy, SecretString, SepayPaymentGateway};
@@ -145,7 +145,7 @@ impl SepayPaymentGateway {
     pub fn with_options(&self, options: RequestOptions) -> SepayPaymentGateway {
         SepayPaymentGateway {
             inner: Arc::clone(&self.inner),
-            options,
+            options: options.or(&self.options),
         }
     }
 

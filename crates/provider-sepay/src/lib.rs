@@ -185,7 +185,8 @@ impl SepayClient {
     }
 
     /// A handle on the same connection (same HTTP client, pacing and tokens) whose calls use
-    /// `options` (retry policy, timeout) instead of the client's defaults.
+    /// `options` (retry policy, timeout) instead of the client's defaults; what `options` leaves
+    /// unset stays as this handle has it.
     ///
     /// ```
     /// use provider_sepay::{RequestOptions, RetryPolicy, SecretString, SepayClient};
@@ -196,7 +197,7 @@ impl SepayClient {
     pub fn with_options(&self, options: RequestOptions) -> SepayClient {
         SepayClient {
             inner: Arc::clone(&self.inner),
-            options,
+            options: options.or(&self.options),
         }
     }
 
