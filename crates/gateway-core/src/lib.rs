@@ -45,7 +45,7 @@ pub use payment::{
 };
 pub use payment_store::{InsertOutcome, MemoryPaymentRequestStore, PaymentRequestStore};
 pub use provider::{BankAccountProvider, PaymentProvider, Provider};
-pub use retry::{RequestOptions, RetryPolicy};
+pub use retry::{parse_retry_after, RequestOptions, RetryPolicy};
 pub use webhook::{
     Clock, FixedClock, PaymentEvent, PaymentReceived, SystemClock, WebhookError, WebhookRequest, WebhookVerifier,
 };

@@ -22,7 +22,7 @@
 //! assert_eq!(once.get_retry_policy().map(RetryPolicy::get_max_retries), Some(0));
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::{Error, TransportErrorKind};
 
@@ -152,6 +152,34 @@ pub fn is_retryable_read(err: &Error) -> bool {
         Error::Provider(ctx) => matches!(ctx.status, Some(502..=504)),
         _ => false,
     }
+}
+
+/// The wait a `Retry-After` header value asks for (RFC 9110, section 10.2.3): delay-seconds
+/// (SePay's `x-sepay-userapi-retry-after` may carry a fraction, so one is accepted), or an
+/// HTTP-date, counted from `now` (a date already past is zero). `None` for anything else: a
+/// negative or non-finite number, an unreadable date, an empty value.
+///
+/// ```
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+/// use gateway_core::parse_retry_after;
+/// let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+/// assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+/// assert_eq!(parse_retry_after("0.5", now), Some(Duration::from_millis(500)));
+/// assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
+/// assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
+/// assert_eq!(parse_retry_after("soon", now), None);
+/// # let _ = SystemTime::now();
+/// ```
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Options for one call, overriding the client's defaults where set; `Default` overrides

@@ -8,7 +8,7 @@ use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use backon::Retryable;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use gateway_core::{Error, ErrorContext, Result, TransportErrorKind};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use reqwest::{Method, StatusCode};
@@ -403,15 +403,10 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
     (!essence.is_empty()).then(|| essence.to_ascii_lowercase())
 }
 
-/// `Retry-After` as delay-seconds or an HTTP date.
+/// `Retry-After` as delay-seconds or an HTTP date ([`gateway_core::parse_retry_after`]).
 fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = DateTime::parse_from_rfc2822(value).ok()?;
-    let secs = (when.timestamp() - Utc::now().timestamp()).max(0);
-    Some(Duration::from_secs(secs.unsigned_abs()))
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    gateway_core::parse_retry_after(value, std::time::SystemTime::now())
 }
 
 /// The `N` of "... Retry after N seconds." in Finan's 429 message.

@@ -92,18 +92,9 @@ fn http_reason(status: u16) -> &'static str {
 }
 
 /// How long a 429 asks to wait: `x-sepay-userapi-retry-after` (or the standard `Retry-After`) in
-/// seconds, 1 s when absent or unreadable, at most 60 s (a broken header must not stall a caller).
+/// seconds or as an HTTP date, 1 s when absent or unreadable, at most 60 s (a broken header must not stall a caller).
 pub(crate) fn retry_after(reply: &Reply) -> Duration {
-    const DEFAULT: Duration = Duration::from_secs(1);
-    const MAX: Duration = Duration::from_secs(60);
-    let header = reply
-        .header(USERAPI_RETRY_AFTER)
-        .or_else(|| reply.header("retry-after"));
-    header
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(MAX.as_secs_f64())))
-        .unwrap_or(DEFAULT)
+    crate::retry::asked_wait(reply).unwrap_or(Duration::from_secs(1))
 }
 
 /// `(code, message)` from an error body, whichever of SePay's shapes it has.
@@ -162,7 +153,7 @@ mod tests {
         provider_message(body.as_bytes())
     }
 
-    fn reply_with(header: Option<(&'static str, &'static str)>) -> Reply {
+    fn reply_with(header: Option<(&'static str, &str)>) -> Reply {
         let mut headers = reqwest::header::HeaderMap::new();
         if let Some((k, v)) = header {
             headers.insert(k, v.parse().unwrap());
@@ -194,6 +185,19 @@ mod tests {
             "capped at 60 s"
         );
         assert_eq!(secs(Some((USERAPI_RETRY_AFTER, "inf"))), Duration::from_secs(1));
+        // An HTTP date: in the past is now; 20 s ahead is about 20 s.
+        assert_eq!(
+            secs(Some(("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"))),
+            Duration::ZERO
+        );
+        let ahead = (chrono::Utc::now() + chrono::Duration::seconds(20))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        let wait = retry_after(&reply_with(Some(("retry-after", ahead.as_str()))));
+        assert!(
+            wait > Duration::from_secs(18) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
     }
 
     #[test]

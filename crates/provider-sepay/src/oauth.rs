@@ -483,9 +483,8 @@ pub(crate) async fn send_token_request(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let retry_after = header("retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after =
+        header("retry-after").and_then(|v| gateway_core::parse_retry_after(&v, std::time::SystemTime::now()));
     Err(TokenHttpError::Status {
         status,
         retry_after,

@@ -49,15 +49,14 @@ pub(crate) fn retryable_status(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
 
-/// The least wait a reply asks for: `x-sepay-userapi-retry-after` or `Retry-After`, in seconds
-/// (capped at 60 s; an HTTP date is not read).
-fn asked_wait(reply: &Reply) -> Option<Duration> {
+/// The least wait a reply asks for: `x-sepay-userapi-retry-after` or `Retry-After`, in seconds or
+/// as an HTTP date (capped at 60 s).
+pub(crate) fn asked_wait(reply: &Reply) -> Option<Duration> {
     reply
         .header(USERAPI_RETRY_AFTER)
         .or_else(|| reply.header("retry-after"))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(60.0)))
+        .and_then(|v| gateway_core::parse_retry_after(v, std::time::SystemTime::now()))
+        .map(|wait| wait.min(Duration::from_secs(60)))
 }
 
 /// Sends a read with `send` (one try each call) under `policy`. A reply with a retryable status
