@@ -165,7 +165,8 @@ impl SepayState {
                     DEFAULT_SCOPES,
                     access_ttl,
                 )
-                .with_code_ttl(config.sepay_oauth_code_ttl),
+                .with_code_ttl(config.sepay_oauth_code_ttl)
+                .with_audience(&credentials.sepay_oauth_client_id),
             ),
             merchant_id: credentials.sepay_merchant_id.clone(),
             secret_key: credentials.sepay_secret_key.clone(),

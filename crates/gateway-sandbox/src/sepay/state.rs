@@ -154,6 +154,10 @@ pub(crate) enum CodeError {
 /// code are separate grants, each rotating on its own.
 #[derive(Debug)]
 pub(crate) struct OauthTokens {
+    /// `aud` of the access tokens issued: the OAuth client id.
+    audience: String,
+    /// Signs the access tokens issued (HS256); random per sandbox.
+    signing_key: [u8; 32],
     access_ttl: Duration,
     code_ttl: Duration,
     access: HashMap<String, Grant>,
@@ -186,7 +190,12 @@ impl OauthTokens {
                 expires_at: now + REFRESH_TTL,
             },
         );
+        let mut signing_key = [0u8; 32];
+        signing_key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        signing_key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
         Self {
+            audience: "sandbox-sepay-oauth-client".into(),
+            signing_key,
             access_ttl,
             code_ttl: Duration::from_secs(300),
             access,
@@ -195,6 +204,12 @@ impl OauthTokens {
             codes: HashMap::new(),
             used_codes: HashMap::new(),
         }
+    }
+
+    /// Sets the `aud` claim of the access tokens issued from now on (the OAuth client id).
+    pub(crate) fn with_audience(mut self, audience: &str) -> Self {
+        self.audience = audience.to_string();
+        self
     }
 
     /// Sets how long authorization codes stay valid (documented: 5 minutes).
@@ -209,7 +224,7 @@ impl OauthTokens {
 
     /// Issues a new access token with exactly these scopes.
     pub(crate) fn issue_access(&mut self, scopes: Vec<String>) -> String {
-        let token = random_token();
+        let token = jwt_access_token(&self.signing_key, &self.audience, &scopes, self.access_ttl);
         self.access.insert(
             token.clone(),
             Grant {
@@ -341,9 +356,61 @@ fn random_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
+/// An access token shaped as SePay's are: a JWT (HS256) with `iss`, `sub`, `aud`, `exp`, `iat`
+/// and `scope` (space-separated), plus a `jti` so that two tokens issued in the same second with
+/// the same scopes differ. The sandbox still checks tokens by looking them up; the shape is there
+/// so clients meet tokens as long and dotted as the real ones, and never need to read them.
+fn jwt_access_token(key: &[u8; 32], audience: &str, scopes: &[String], ttl: Duration) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+
+    let iat = chrono::Utc::now().timestamp();
+    let exp = iat.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let claims = serde_json::json!({
+        "iss": "https://my.sepay.vn",
+        "sub": "sandbox-user-1",
+        "aud": audience,
+        "iat": iat,
+        "exp": exp,
+        "scope": scopes.join(" "),
+        "jti": uuid::Uuid::new_v4().simple().to_string(),
+    });
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let signing_input = format!("{header}.{payload}");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(signing_input.as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{signing_input}.{signature}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_tokens_are_jwts_with_the_documented_claims() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        let mut t = OauthTokens::new("a", "r", &[], Duration::from_secs(3600)).with_audience("client-1");
+        let scopes = vec!["bank-account:read".to_string(), "transaction:read".to_string()];
+        let token = t.issue_access(scopes.clone());
+        let other = t.issue_access(scopes);
+        assert_ne!(token, other, "same scopes, same second: still distinct");
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3, "{token}");
+        let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        assert_eq!(header["alg"], "HS256");
+        let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        for claim in ["iss", "sub", "aud", "exp", "iat", "scope"] {
+            assert!(claims.get(claim).is_some(), "{claim} missing: {claims}");
+        }
+        assert_eq!(claims["aud"], "client-1");
+        assert_eq!(claims["scope"], "bank-account:read transaction:read");
+        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
+        assert!(t.check_access(&token, Instant::now()).is_some());
+    }
 
     #[test]
     fn rate_window_refuses_then_admits_after_the_window() {
