@@ -2,7 +2,8 @@
 //! exchange against wiremock (the form body exactly as SePay documents it) and against
 //! `oauth2-mock-server` (npm, an OAuth 2.0 server this project did not write; started by
 //! `peers/oauth_mock_server.js`, which adds SePay's single-use codes and refresh tokens and client
-//! credentials in the form body through the server's own hooks).
+//! credentials in the form body through the server's own hooks), and the whole login against the
+//! sandbox's own `GET /oauth/authorize` and `POST /oauth/token`.
 
 mod common;
 
@@ -440,4 +441,115 @@ async fn login_and_rotation_against_oauth2_mock_server() {
     let third = store.load().await.unwrap().unwrap().refresh_token.unwrap();
     assert_ne!(third.expose_secret(), second_refresh.expose_secret());
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Follows the sandbox's `GET /oauth/authorize` (which approves at once) without following the
+/// redirect, and returns the callback URL it sends the browser to, with its status.
+async fn sandbox_authorize(url: &url::Url) -> (u16, Option<url::Url>) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let reply = http.get(url.clone()).send().await.unwrap();
+    let location = reply
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| url::Url::parse(v.to_str().unwrap()).unwrap());
+    (reply.status().as_u16(), location)
+}
+
+#[tokio::test]
+async fn full_login_against_the_sandbox_authorize_and_token_endpoints() {
+    let sandbox = gateway_sandbox::Sandbox::start().await.unwrap();
+    let creds = sandbox.credentials().clone();
+    let callback = "http://127.0.0.1:9/sandbox-callback";
+    sandbox.sepay().register_redirect_uri(callback);
+    let login = SepayOAuthLogin::builder(
+        creds.sepay_oauth_client_id.clone(),
+        SecretString::from(creds.sepay_oauth_client_secret.clone()),
+        callback,
+    )
+    .scopes(["bank-account:read", "transaction:read"])
+    .base_url(&sandbox.sepay_base_url())
+    .build()
+    .unwrap();
+
+    // The sandbox checks the authorize URL the library builds (every parameter, the registered
+    // redirect URI) and sends the browser back with a code and the same state.
+    let (url, state) = login.authorize_url();
+    let (status, location) = sandbox_authorize(&url).await;
+    assert_eq!(status, 302, "{url}");
+    let location = location.expect("a Location header");
+    assert!(location.as_str().starts_with(callback), "{location}");
+    let back = query(&location);
+    assert_eq!(back.get("state").map(String::as_str), Some(state.secret()));
+    let code_query = location.query().unwrap().to_string();
+
+    // A forged callback (another login's state) is refused without spending the code.
+    let (_, other) = login.authorize_url();
+    let err = login.exchange_query(&code_query, &other).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidRequest(c) if c.code.as_deref() == Some(CSRF_STATE_MISMATCH)));
+    assert_eq!(sandbox.sepay().code_exchange_count(), 0);
+
+    let tokens = login.exchange_query(&code_query, &state).await.unwrap();
+    assert_eq!(sandbox.sepay().code_exchange_count(), 1);
+    let access = tokens.access_token.clone().expect("an access token");
+    assert_eq!(
+        access.expose_secret().split('.').count(),
+        3,
+        "SePay's access tokens are JWTs"
+    );
+    assert!(tokens.refresh_token.is_some());
+    let lifetime = tokens.expires_at.expect("expires_at") - Utc::now();
+    assert!((3500..=3600).contains(&lifetime.num_seconds()), "{lifetime}");
+
+    // The login's tokens work on the resource API, and a refresh rotates them into the store.
+    let store = Arc::new(provider_sepay::MemoryTokenStore::new());
+    store.save(&tokens).await.unwrap();
+    let client = SepayClient::oauth(OAuthCredentials::new().with_client(
+        creds.sepay_oauth_client_id.clone(),
+        SecretString::from(creds.sepay_oauth_client_secret.clone()),
+    ))
+    .base_url(&sandbox.sepay_base_url())
+    .token_store(store.clone())
+    .build()
+    .unwrap();
+    let page = client.list_oauth_bank_accounts(1, 20).await.unwrap();
+    assert!(!page.items.is_empty());
+    assert_eq!(
+        sandbox.sepay().token_refresh_count(),
+        0,
+        "a fresh token needs no refresh"
+    );
+    sandbox.sepay().expire_oauth_access_tokens();
+    client.list_oauth_bank_accounts(1, 20).await.unwrap();
+    assert_eq!(sandbox.sepay().token_refresh_count(), 1);
+    let saved = store.load().await.unwrap().unwrap();
+    assert_ne!(
+        saved.refresh_token.unwrap().expose_secret(),
+        tokens.refresh_token.unwrap().expose_secret(),
+        "the rotated refresh token was saved"
+    );
+
+    // The code is single-use: presenting it again is invalid_grant (and, per RFC 6749 4.1.2,
+    // the sandbox revokes what it issued).
+    let err = login.exchange_query(&code_query, &state).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Unauthorized(c) if c.code.as_deref() == Some(INVALID_GRANT)),
+        "{err:?}"
+    );
+    assert_eq!(sandbox.sepay().code_exchange_count(), 1);
+
+    // An unregistered redirect URI is refused at the authorize step: no code is issued.
+    let stray = SepayOAuthLogin::builder(
+        creds.sepay_oauth_client_id.clone(),
+        SecretString::from(creds.sepay_oauth_client_secret.clone()),
+        "http://127.0.0.1:9/not-registered",
+    )
+    .scope("bank-account:read")
+    .base_url(&sandbox.sepay_base_url())
+    .build()
+    .unwrap();
+    let (status, location) = sandbox_authorize(&stray.authorize_url().0).await;
+    assert_eq!((status, location), (400, None));
 }
