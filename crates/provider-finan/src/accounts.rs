@@ -145,6 +145,10 @@ impl FinanClient {
     /// Creates a bank account under a master account (`POST /api/v1/bank-accounts` with body
     /// `{"master_account_id", "account_name"}`).
     ///
+    /// Sent once, never retried: Finan's create takes no reference id, so a retry could not be
+    /// told apart from a second account. After a timeout or a 5xx the outcome is unknown: list the
+    /// master's bank accounts ([`Self::list_bank_accounts`]) before creating again.
+    ///
     /// # Errors
     /// [`Error::InvalidRequest`] without sending anything when `account_name` or
     /// `master_account_id` is blank; from Finan: [`Error::NotFound`] (master account not found),
