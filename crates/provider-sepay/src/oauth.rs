@@ -468,11 +468,15 @@ pub(crate) async fn send_token_request(
         .map_err(TokenHttpError::Client)?;
     let status = response.status().as_u16();
     if status == 200 {
-        return Ok(response);
+        return Ok(json_labelled(response));
     }
-    let is_oauth_error = serde_json::from_slice::<serde_json::Value>(response.body())
-        .ok()
-        .is_some_and(|v| v.get("error").is_some_and(serde_json::Value::is_string));
+    // A 429 or 5xx is told by its status even in OAuth error JSON: read as an OAuth error it
+    // would become a `Provider` error without the status, neither rate limited nor retryable.
+    let is_oauth_error = status != 429
+        && status < 500
+        && serde_json::from_slice::<serde_json::Value>(response.body())
+            .ok()
+            .is_some_and(|v| v.get("error").is_some_and(serde_json::Value::is_string));
     if is_oauth_error {
         return Ok(response);
     }
@@ -490,6 +494,26 @@ pub(crate) async fn send_token_request(
         retry_after,
         content_type: header("content-type"),
     })
+}
+
+/// A 200 token reply with a JSON object body labelled as something else (`text/plain`,
+/// `text/html`, as some proxies and PHP servers send), relabelled `application/json`. oauth2
+/// refuses any other content type, and refusing a refresh reply would drop the rotated refresh
+/// token while SePay has already retired the old one.
+fn json_labelled(mut response: HttpResponse) -> HttpResponse {
+    use oauth2::http::header::CONTENT_TYPE;
+    let says_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+    let is_object = serde_json::from_slice::<serde_json::Value>(response.body()).is_ok_and(|v| v.is_object());
+    if !says_json && is_object {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, oauth2::http::HeaderValue::from_static("application/json"));
+    }
+    response
 }
 
 /// An `oauth2` failure of `action` (e.g. "the token refresh") as the core error. Never includes the

@@ -206,6 +206,13 @@ impl SepayPaymentGateway {
         let body = serde_json::json!({ "order_invoice_number": order_invoice_number });
         let operation = segments.last().copied().unwrap_or("order_action");
         let reply = self.send(reqwest::Method::POST, url, Some(body), operation).await?;
+        // An empty or cut-short 2xx confirms nothing: SePay may or may not have done it.
+        if serde_json::from_slice::<serde_json::Value>(&reply.body).is_err() {
+            return Err(reply.decode_error(
+                "SePay order action reply",
+                "the reply is not JSON, so the action is not confirmed; read the order to see where it stands",
+            ));
+        }
         Ok(action_reply(&reply.body))
     }
 
