@@ -21,7 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
 use crate::token_store::TokenStore;
-use crate::transport::transport_error;
+use crate::transport::{request_span, transport_error};
 
 /// Refresh this long before the recorded expiry, so a token does not expire in flight.
 const EXPIRY_LEEWAY: Duration = Duration::from_secs(30);
@@ -393,7 +393,7 @@ async fn refresh(refresher: &Refresher, store: Option<&dyn TokenStore>, state: &
     };
     let refresh_token = RefreshToken::new(current.expose_secret().to_string());
     let http = refresher.http.clone();
-    let send = move |request: HttpRequest| send_token_request(http.clone(), request);
+    let send = move |request: HttpRequest| send_token_request(http.clone(), request, "SePay token refresh");
     let started = Utc::now();
     let reply = refresher
         .client
@@ -459,13 +459,42 @@ impl std::error::Error for TokenHttpError {
 
 /// Sends one token request with oauth2's reqwest 0.12 client, and sorts out replies that are not
 /// OAuth JSON (see [`TokenHttpError`]).
+///
+/// Runs in a `sepay.request` span like the resource APIs (`operation`, method, path, status,
+/// request id, elapsed ms); neither the form body (client secret, refresh token, code) nor a
+/// header is recorded.
 pub(crate) async fn send_token_request(
     http: reqwest::Client,
     request: HttpRequest,
+    operation: &'static str,
 ) -> Result<HttpResponse, TokenHttpError> {
-    let response = oauth2::AsyncHttpClient::call(&http, request)
-        .await
-        .map_err(TokenHttpError::Client)?;
+    use tracing::Instrument as _;
+    let span = request_span(operation, request.method().as_str(), request.uri().path());
+    let recorder = span.clone();
+    let started = std::time::Instant::now();
+    async move {
+        let response = oauth2::AsyncHttpClient::call(&http, request).await;
+        recorder.record(
+            "elapsed_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        let response = response.map_err(|e| {
+            tracing::debug!(target: "provider_sepay", error = %e, "token request failed");
+            TokenHttpError::Client(e)
+        })?;
+        recorder.record("http.status", response.status().as_u16());
+        if let Some(id) = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()) {
+            recorder.record("request_id", id);
+        }
+        sort_token_reply(response)
+    }
+    .instrument(span)
+    .await
+}
+
+/// A token reply as oauth2 should see it: 200 and OAuth error JSON pass, anything else is
+/// [`TokenHttpError::Status`].
+fn sort_token_reply(response: HttpResponse) -> Result<HttpResponse, TokenHttpError> {
     let status = response.status().as_u16();
     if status == 200 {
         return Ok(json_labelled(response));

@@ -303,7 +303,8 @@ impl SepayOAuthLogin {
         }
         let code = AuthorizationCode::new(callback.code.expose_secret().to_string());
         let http = self.http.clone();
-        let send = move |request: HttpRequest| send_token_request(http.clone(), request);
+        let send =
+            move |request: HttpRequest| send_token_request(http.clone(), request, "SePay authorization code exchange");
         let started = Utc::now();
         let reply = self
             .client
