@@ -1,8 +1,9 @@
 //! No secret in the `tracing` output of a full run: every operation of every provider, run once
 //! against the in-process sandbox with a TRACE subscriber for every target (the clients, the
 //! sandbox, reqwest's `log` records, hyper-util, oauth2), then every error's `Display`, `Debug`,
-//! `{:#}` and source chain written to the same buffer. Each secret is a distinctive marker
-//! (`...-Q7x...`), looked for as written and hex, base64 and percent encoded.
+//! `{:#}` and source chain written to the same buffer; the webhooks the sandbox sent also go
+//! through the facade's receiver, with the right keys and with wrong ones. Each secret is a
+//! distinctive marker (`...-Q7x...`), looked for as written and hex, base64 and percent encoded.
 //!
 //! It also checks what the output must hold, so it cannot pass by capturing nothing: every
 //! request is a `finan.request` or `sepay.request` span with provider, operation, HTTP status,
@@ -22,14 +23,15 @@ use base64::Engine as _;
 use chrono::Utc;
 use gateway::finan::webhook::FinanWebhookVerifier;
 use gateway::finan::{AccountFilter, CreateBankAccount, FinanClient};
+use gateway::receiver::WebhookReceiver;
 use gateway::sepay::{
     BankAccountFilter, CheckoutEnvironment, FileTokenStore, OAuthCredentials, OrderFilter, SepayBankTransfer,
     SepayBankWebhookVerifier, SepayClient, SepayIpnVerifier, SepayOAuthLogin, SepayPaymentGateway, TokenStore,
     TransactionFilter,
 };
 use gateway::{
-    Bank, BankAccountProvider, CreatePayment, Currency, Money, PageRequest, PayerAction, PaymentFilter, PaymentMethod,
-    PaymentProvider, SecretString, WebhookRequest, WebhookVerifier,
+    Bank, BankAccountProvider, CreatePayment, Currency, Money, PageRequest, PayerAction, PaymentEvent, PaymentFilter,
+    PaymentMethod, PaymentProvider, SecretString, WebhookRequest, WebhookVerifier,
 };
 use gateway_sandbox::faults::{Fault, FaultKind, RouteMatcher};
 use gateway_sandbox::sepay::NewTransfer;
@@ -939,6 +941,53 @@ async fn sepay_bank_transfer(sandbox: &Sandbox, base: &str, inbox: &Inbox, inbox
     .unwrap();
 }
 
+/// The facade's webhook receiver, keyed as `keys` (Finan secret, IPN secret, bank API key).
+async fn start_receiver(finan_client_id: &str, keys: [&str; 3]) -> String {
+    let finan: Arc<dyn WebhookVerifier> = Arc::new(FinanWebhookVerifier::new(
+        finan_client_id.to_string(),
+        SecretString::from(keys[0].to_string()),
+    ));
+    let ipn: Arc<dyn WebhookVerifier> = Arc::new(SepayIpnVerifier::new(SecretString::from(keys[1].to_string())));
+    let bank: Arc<dyn WebhookVerifier> =
+        Arc::new(SepayBankWebhookVerifier::new(SecretString::from(keys[2].to_string())));
+    let router = WebhookReceiver::new()
+        .route("/webhooks/finan", finan)
+        .route("/webhooks/sepay-ipn", ipn)
+        .route("/webhooks/sepay-bank", bank)
+        .handler(|event: PaymentEvent| async move {
+            write_out(&format!("handled: {event:?}"));
+            Ok::<(), String>(())
+        })
+        .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+/// Every webhook the sandbox sent, replayed as received to the receiver with the right keys
+/// (accepted) and to one with wrong keys (refused, and logged as such).
+async fn webhooks_through_the_receiver(sandbox: &Sandbox, inbox: &Inbox) {
+    let client_id = sandbox.credentials().finan_client_id.clone();
+    let right = start_receiver(&client_id, [FINAN_SECRET, PG_SECRET_KEY, WEBHOOK_API_KEY]).await;
+    let wrong = start_receiver(&client_id, [WRONG[0], WRONG[4], WRONG[5]]).await;
+    let http = reqwest::Client::new();
+    let received = inbox.lock().await.clone();
+    assert!(received.len() >= 3, "{received:?}");
+    for webhook in &received {
+        for (base, accepted) in [(&right, true), (&wrong, false)] {
+            let mut request = http.post(format!("{base}{}", webhook.path)).body(webhook.body.clone());
+            for (name, value) in &webhook.headers {
+                if !matches!(name.as_str(), "host" | "content-length") {
+                    request = request.header(name.as_str(), value.as_slice());
+                }
+            }
+            let status = request.send().await.unwrap().status();
+            assert_eq!(status.is_success(), accepted, "{} at {base}: {status}", webhook.path);
+        }
+    }
+}
+
 /// `SecretString` to `String`, for the dynamic secrets the sandbox issues.
 trait ExposeString {
     fn expose_secret_string(&self) -> String;
@@ -966,6 +1015,7 @@ async fn a_full_run_at_trace_level_logs_no_secret() {
     issued.extend(sepay_oauth_login(&sandbox, &sepay_base).await);
     sepay_payment_gateway(&sandbox, &sepay_base, &inbox, &inbox_url).await;
     sepay_bank_transfer(&sandbox, &sepay_base, &inbox, &inbox_url).await;
+    webhooks_through_the_receiver(&sandbox, &inbox).await;
     // Let the last webhook attempts and connection pools log their lines.
     tokio::time::sleep(Duration::from_millis(200)).await;
     tracing::info!(target: "tracing_secrets", "the run ends");
@@ -1008,6 +1058,8 @@ async fn a_full_run_at_trace_level_logs_no_secret() {
         "hyper_util",
         "sandbox",
         "error [finan wrong secret]",
+        "webhook refused",
+        "handled: PaymentReceived",
         "retrying",
     ] {
         assert!(text.contains(needle), "the output has no {needle:?}");
