@@ -258,35 +258,41 @@ impl Money {
         i64::try_from(scaled.trunc()).map_err(|_| MoneyError::Overflow)
     }
 
-    /// `self + other`.
+    /// `self + other`, exactly.
     ///
     /// # Errors
-    /// [`MoneyError::CurrencyMismatch`] or [`MoneyError::Overflow`].
+    /// [`MoneyError::CurrencyMismatch`], or [`MoneyError::Overflow`] when the exact sum does not fit
+    /// a `Decimal` (more than 28 significant digits): never a rounded sum.
     pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
         let amount = self.amount.checked_add(other.amount).ok_or(MoneyError::Overflow)?;
+        exact_sum(self.amount, other.amount, amount)?;
         Ok(Money::new(amount, self.currency))
     }
 
-    /// `self - other`.
+    /// `self - other`, exactly.
     ///
     /// # Errors
-    /// [`MoneyError::CurrencyMismatch`] or [`MoneyError::Overflow`].
+    /// [`MoneyError::CurrencyMismatch`], or [`MoneyError::Overflow`] when the exact difference does
+    /// not fit a `Decimal`: never a rounded difference.
     pub fn checked_sub(&self, other: &Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
         let amount = self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow)?;
+        exact_sum(self.amount, -other.amount, amount)?;
         Ok(Money::new(amount, self.currency))
     }
 
     /// `self * quantity`, exact (a unit price times a quantity).
     ///
     /// # Errors
-    /// [`MoneyError::Overflow`].
+    /// [`MoneyError::Overflow`] when the exact product does not fit a `Decimal` at the amount's
+    /// decimal places: never a rounded product.
     pub fn checked_mul(&self, quantity: u64) -> Result<Money, MoneyError> {
         let amount = self
             .amount
             .checked_mul(Decimal::from(quantity))
             .ok_or(MoneyError::Overflow)?;
+        exact_product(self.amount, quantity, amount)?;
         Ok(Money::new(amount, self.currency))
     }
 
@@ -323,6 +329,35 @@ impl Money {
                 right: other.currency,
             })
         }
+    }
+}
+
+/// Checks that `sum` is exactly `a + b`: `Decimal` rounds a sum too long for 96 bits by dropping
+/// decimal places, and money must fail ([`MoneyError::Overflow`]) rather than round. A sum with
+/// all the places of its operands is exact; one with fewer (rounded, or `Decimal` skipping a zero
+/// operand) is exact only if it gives each operand back.
+fn exact_sum(a: Decimal, b: Decimal, sum: Decimal) -> Result<(), MoneyError> {
+    if sum.scale() >= a.scale().max(b.scale()) || (sum.checked_sub(a) == Some(b) && sum.checked_sub(b) == Some(a)) {
+        Ok(())
+    } else {
+        Err(MoneyError::Overflow)
+    }
+}
+
+/// Checks that `product` is exactly `amount * quantity`: `Decimal` rounds a product too long for
+/// 96 bits by dropping decimal places. A product with all the amount's places is exact; one with
+/// fewer is exact only if its dropped places were zeros (checked in `i128`; past that, an error).
+fn exact_product(amount: Decimal, quantity: u64, product: Decimal) -> Result<(), MoneyError> {
+    let Some(dropped) = amount.scale().checked_sub(product.scale()).filter(|&d| d > 0) else {
+        return Ok(());
+    };
+    let exact = amount.mantissa().checked_mul(i128::from(quantity));
+    let widened = 10i128
+        .checked_pow(dropped)
+        .and_then(|p| product.mantissa().checked_mul(p));
+    match (exact, widened) {
+        (Some(exact), Some(widened)) if exact == widened => Ok(()),
+        _ => Err(MoneyError::Overflow),
     }
 }
 
@@ -433,6 +468,36 @@ mod tests {
             .checked_sub(&Money::from_minor_units(5, Currency::VND))
             .unwrap()
             .is_negative());
+    }
+
+    #[test]
+    fn arithmetic_fails_rather_than_rounds() {
+        // Found by tests/money_properties.rs: the exact sum has 29 significant digits, and
+        // `Decimal` alone rounds it to 79228162514264337593.54397000.
+        let a = Money::parse("36893488147419103232", Currency::VND).unwrap();
+        let b = Money::parse("42334674366845234361.543969995", Currency::VND).unwrap();
+        assert_eq!(a.checked_add(&b), Err(MoneyError::Overflow));
+        let minus_b = Money::parse("-42334674366845234361.543969995", Currency::VND).unwrap();
+        assert_eq!(a.checked_sub(&minus_b), Err(MoneyError::Overflow));
+        let long = Money::parse("1.0000000000000000000000000001", Currency::USD).unwrap();
+        assert_eq!(long.checked_mul(9), Err(MoneyError::Overflow));
+        // Found by the money_parse fuzz target: exact with one place fewer (a trailing zero).
+        let half = Money::parse("5.0000000000000000000000000005", Currency::JPY).unwrap();
+        let double = Money::parse("10.000000000000000000000000001", Currency::JPY).unwrap();
+        assert_eq!(half.checked_mul(2), Ok(double));
+        assert_eq!(half.checked_add(&half), Ok(double));
+        // Exact results with fewer places than an operand still pass.
+        let big = Money::parse("3542051563313339553546240", Currency::VND).unwrap();
+        assert_eq!(big.checked_add(&Money::parse("0.0", Currency::VND).unwrap()), Ok(big));
+        assert_eq!(long.checked_mul(0).unwrap().amount(), Decimal::ZERO);
+        assert_eq!(
+            Money::parse("10.50", Currency::USD)
+                .unwrap()
+                .checked_mul(2)
+                .unwrap()
+                .amount_string(),
+            "21.00"
+        );
     }
 
     #[test]

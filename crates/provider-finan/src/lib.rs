@@ -76,6 +76,7 @@ pub use gateway_core::{BankAccountProvider, PaymentProvider};
 pub use payments::{FinanPaymentFilter, FinanPaymentOptions};
 pub use retry::{RequestOptions, RetryPolicy};
 pub use secrecy::SecretString;
+pub use transport::decode_reply;
 pub use webhook::{FinanWebhookSigner, FinanWebhookVerifier};
 
 use transport::{Pacer, Transport};

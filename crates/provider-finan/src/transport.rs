@@ -437,6 +437,37 @@ fn transport_error(method: &Method, path: &str, err: reqwest::Error, default: Tr
     }
 }
 
+/// Decodes one Finan reply the way the client does, without HTTP: the envelope, the HTTP status
+/// and envelope `code` mapped to an [`Error`], then `data` as `T` (a type of [`crate::wire`] or
+/// [`crate::payment_wire`]; `Option<_>` where Finan may send `null`). For tests and fuzzing of
+/// what a server may send; `content_type` is the header's media type, if any.
+///
+/// ```
+/// use provider_finan::{decode_reply, wire};
+///
+/// let body = br#"{"code":102000,"message":{"content":"ok"},"data":[]}"#;
+/// let accounts: Option<Vec<wire::Account>> = decode_reply(200, Some("application/json"), body)?;
+/// assert_eq!(accounts.map(|a| a.len()), Some(0));
+/// let refused = decode_reply::<Option<Vec<wire::Account>>>(401, None, br#"{"code":401000}"#);
+/// assert!(matches!(refused, Err(gateway_core::Error::Unauthorized(_))));
+/// # Ok::<(), gateway_core::Error>(())
+/// ```
+///
+/// # Errors
+/// As the client's calls: [`Error::InvalidRequest`], [`Error::Unauthorized`], [`Error::Forbidden`],
+/// [`Error::NotFound`], [`Error::Conflict`], [`Error::RateLimited`] or [`Error::Provider`] by status
+/// and envelope code; [`Error::Decode`] for a body not in the documented shape (or a status that is
+/// not a valid HTTP status).
+pub fn decode_reply<T: DeserializeOwned>(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<T> {
+    let status = StatusCode::from_u16(status).map_err(|_| Error::Decode {
+        what: "Finan response".into(),
+        message: format!("{status} is not an HTTP status"),
+        status: None,
+        request_id: None,
+    })?;
+    interpret(status, content_type, None, body, "API")?.data()
+}
+
 /// Turns one HTTP reply into a [`Reply`] or an [`Error`] (pure: unit-tested below).
 fn interpret(
     status: StatusCode,

@@ -74,6 +74,7 @@
 mod accounts;
 pub mod bank_transfer;
 pub mod checkout;
+pub mod decode;
 mod error;
 pub mod gateway;
 mod mapping;

@@ -281,7 +281,7 @@ impl SepayClient {
 
 /// A reply of the OAuth API as `T`, or the error it stands for. A 2xx whose envelope says
 /// `"status": "error"` is an error too.
-fn decode_oauth<T: DeserializeOwned>(reply: Reply, what: &str, scope: &str) -> Result<T, Error> {
+pub(crate) fn decode_oauth<T: DeserializeOwned>(reply: Reply, what: &str, scope: &str) -> Result<T, Error> {
     if !reply.status.is_success() {
         return Err(error_for_status_scoped(
             Api::OAuth,

@@ -162,19 +162,7 @@ impl SepayPaymentGateway {
         }
         let url = self.url(&["order", "detail", id], &[])?;
         let reply = self.send(reqwest::Method::GET, url, None, "order_detail").await?;
-        match detail_order(&reply.body) {
-            Ok(Some(order)) => Ok(order),
-            Ok(None) => Err(Error::NotFound(
-                ErrorContext::new(format!("SePay has no order {id:?}"))
-                    .with_status(reply.status.as_u16())
-                    .with_request_id(reply.request_id.clone()),
-            )),
-            Err(e) if reply.looks_like_json() => Err(reply.decode_error("SePay order", e.to_string())),
-            Err(_) => {
-                let ct = reply.content_type().unwrap_or("no content type");
-                Err(reply.decode_error("SePay order", format!("expected JSON, got a non-JSON body ({ct})")))
-            }
-        }
+        detail_from_reply(&reply, id)
     }
 
     /// Cancels the order with this invoice number (`POST order/cancel` with
@@ -250,22 +238,7 @@ impl SepayPaymentGateway {
         } else {
             self.send_once(method, url, json.as_ref(), operation).await?
         };
-        let status = reply.status;
-        if !status.is_success() {
-            // The Order API's mapping is the API-token one (the OAuth one adds a scope hint to 403).
-            return Err(error_for_status(Api::UserApi, status.as_u16(), &reply));
-        }
-        if says_failure(&reply.body) {
-            let (code, message) = provider_message(&reply.body);
-            let mut ctx = ErrorContext::new(message.unwrap_or_else(|| "SePay reported a failure".into()))
-                .with_status(status.as_u16())
-                .with_request_id(reply.request_id.clone());
-            if let Some(code) = code {
-                ctx = ctx.with_code(code);
-            }
-            return Err(Error::Provider(ctx));
-        }
-        Ok(reply)
+        check_reply(reply)
     }
 
     /// One try of a request, in a `sepay.request` span; any reply with a status is `Ok`.
@@ -288,6 +261,44 @@ impl SepayPaymentGateway {
             request = request.json(json);
         }
         send_in_span(request, span).await
+    }
+}
+
+/// A reply of the Order API, or the error it stands for: a non-2xx status maps by status (the
+/// API-token mapping; the OAuth one adds a scope hint to 403), and a 2xx body that says it failed
+/// is [`Error::Provider`] with SePay's message and code.
+pub(crate) fn check_reply(reply: Reply) -> Result<Reply, Error> {
+    let status = reply.status;
+    if !status.is_success() {
+        return Err(error_for_status(Api::UserApi, status.as_u16(), &reply));
+    }
+    if says_failure(&reply.body) {
+        let (code, message) = provider_message(&reply.body);
+        let mut ctx = ErrorContext::new(message.unwrap_or_else(|| "SePay reported a failure".into()))
+            .with_status(status.as_u16())
+            .with_request_id(reply.request_id.clone());
+        if let Some(code) = code {
+            ctx = ctx.with_code(code);
+        }
+        return Err(Error::Provider(ctx));
+    }
+    Ok(reply)
+}
+
+/// The order in a checked detail reply for order `id`; [`Error::NotFound`] when `data` holds none.
+pub(crate) fn detail_from_reply(reply: &Reply, id: &str) -> Result<Order, Error> {
+    match detail_order(&reply.body) {
+        Ok(Some(order)) => Ok(order),
+        Ok(None) => Err(Error::NotFound(
+            ErrorContext::new(format!("SePay has no order {id:?}"))
+                .with_status(reply.status.as_u16())
+                .with_request_id(reply.request_id.clone()),
+        )),
+        Err(e) if reply.looks_like_json() => Err(reply.decode_error("SePay order", e.to_string())),
+        Err(_) => {
+            let ct = reply.content_type().unwrap_or("no content type");
+            Err(reply.decode_error("SePay order", format!("expected JSON, got a non-JSON body ({ct})")))
+        }
     }
 }
 

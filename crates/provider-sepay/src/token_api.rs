@@ -16,10 +16,9 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::error::{error_for_status, Api};
 use crate::retry::{retry_read, RequestOptions};
 use crate::transport::Transport;
-use crate::wire::{UserApiAccount, UserApiCount, UserApiDetails, UserApiHead, UserApiList};
+use crate::wire::{UserApiAccount, UserApiCount, UserApiDetails, UserApiList};
 use crate::{Auth, SepayClient};
 
 /// Extra spacing added to each request's slot; see [`TokenApi::new`].
@@ -183,29 +182,7 @@ impl TokenApi {
             transport.get(url.clone(), &self.token, what, options).await
         })
         .await?;
-        let status = reply.status.as_u16();
-        if !reply.status.is_success() {
-            return Err(error_for_status(Api::UserApi, status, &reply));
-        }
-        if reply.is_blank() {
-            return Err(Error::Unauthorized(
-                ErrorContext::new(
-                    "SePay answered HTTP 200 with an empty body, its legacy reply to a refused API token",
-                )
-                .with_status(status)
-                .with_request_id(reply.request_id.clone()),
-            ));
-        }
-        // The legacy API may also put the real status in the envelope of an HTTP 200.
-        let head: UserApiHead = reply.json(what)?;
-        if let Some(code) = head
-            .status
-            .and_then(|s| s.trim().parse::<u16>().ok())
-            .filter(|s| *s >= 400)
-        {
-            return Err(error_for_status(Api::UserApi, code, &reply));
-        }
-        reply.json(what)
+        crate::decode::userapi(&reply, what)
     }
 }
 
