@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{error_for_status, Api, BANK_ACCOUNT_SCOPE, TRANSACTION_SCOPE};
 use crate::mapping::sub_account;
 use crate::oauth_api::decode_oauth;
-use crate::order_wire::{action_reply, Order, OrderActionReply, OrderList};
+use crate::order_wire::{Order, OrderActionReply, OrderList};
 use crate::transactions_wire::{
     UserApiTransactionCount, UserApiTransactionDetails, UserApiTransactionList, WireTransaction,
 };
@@ -210,7 +210,9 @@ pub fn decode_reply(
             let reply = crate::orders::check_reply(reply)?;
             Decoded::Order(crate::orders::detail_from_reply(&reply, "?")?)
         }
-        Endpoint::OrderAction => Decoded::OrderAction(action_reply(&crate::orders::check_reply(reply)?.body)),
+        Endpoint::OrderAction => {
+            Decoded::OrderAction(crate::orders::action_from_reply(&crate::orders::check_reply(reply)?)?)
+        }
     })
 }
 

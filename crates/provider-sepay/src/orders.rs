@@ -194,14 +194,7 @@ impl SepayPaymentGateway {
         let body = serde_json::json!({ "order_invoice_number": order_invoice_number });
         let operation = segments.last().copied().unwrap_or("order_action");
         let reply = self.send(reqwest::Method::POST, url, Some(body), operation).await?;
-        // An empty or cut-short 2xx confirms nothing: SePay may or may not have done it.
-        if serde_json::from_slice::<serde_json::Value>(&reply.body).is_err() {
-            return Err(reply.decode_error(
-                "SePay order action reply",
-                "the reply is not JSON, so the action is not confirmed; read the order to see where it stands",
-            ));
-        }
-        Ok(action_reply(&reply.body))
+        action_from_reply(&reply)
     }
 
     /// `{base}/seg/ments?query`, each segment percent-encoded.
@@ -283,6 +276,18 @@ pub(crate) fn check_reply(reply: Reply) -> Result<Reply, Error> {
         return Err(Error::Provider(ctx));
     }
     Ok(reply)
+}
+
+/// What a checked cancel or void reply says; [`Error::Decode`] when it is not JSON.
+pub(crate) fn action_from_reply(reply: &Reply) -> Result<OrderActionReply, Error> {
+    // An empty or cut-short 2xx confirms nothing: SePay may or may not have done it.
+    if serde_json::from_slice::<serde_json::Value>(&reply.body).is_err() {
+        return Err(reply.decode_error(
+            "SePay order action reply",
+            "the reply is not JSON, so the action is not confirmed; read the order to see where it stands",
+        ));
+    }
+    Ok(action_reply(&reply.body))
 }
 
 /// The order in a checked detail reply for order `id`; [`Error::NotFound`] when `data` holds none.
