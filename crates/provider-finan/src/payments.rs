@@ -168,8 +168,13 @@ impl FinanClient {
     /// 2. **When the POST fails in a way where it may have reached Finan** — a timeout, a
     ///    connection broken after sending, an HTTP 5xx, or a reply that cannot be read — it is not
     ///    simply re-sent. The reference is looked up again the same way: the same amount is
-    ///    returned, another amount is [`Error::Conflict`] (nothing sent), and only when there is
-    ///    none is the POST sent once more, its result returned as is. When this look-up fails, the
+    ///    returned, another amount is [`Error::Conflict`] (nothing sent). When there is none, and
+    ///    Finan did reply (a 5xx, a body cut off, an unreadable body: it is done with the request),
+    ///    the POST is sent once more, its result returned as is. When no reply came at all (a
+    ///    timeout, a connection lost before the status), Finan may still be creating the first
+    ///    one, which the look-up cannot see yet: nothing is re-sent, and the POST's error is
+    ///    returned with a note to create again later (that create looks the reference up first,
+    ///    layer 1). When this look-up fails, the
     ///    POST's error is returned with a note that the payment may exist: look the reference up
     ///    (e.g. [`FinanClient::list_payment_requests`]) before creating again. A refusal (4xx, or
     ///    an error code in a 2xx reply), a rate limit, or a connection that could not be made
@@ -228,6 +233,15 @@ impl FinanClient {
         match self.look_up(&body).await {
             Ok(Lookup::Found(existing)) => Ok(payment_mapping::payment_request(existing)),
             Ok(Lookup::OtherAmount(existing)) => Err(other_amount(&body, &existing)),
+            // No reply came back, so Finan may still be working on the POST: a look-up now cannot
+            // see it, and a re-send could create a second payment request.
+            Ok(Lookup::None) if may_still_be_in_flight(&first) => Err(with_note(
+                first,
+                &format!(
+                    "Finan may still be creating the payment request for reference_id {:?};                      create it again later (the create looks the reference up first)",
+                    body.reference_id
+                ),
+            )),
             Ok(Lookup::None) => self.post_payment(&body).await,
             Err(lookup) => Err(with_note(
                 first,
@@ -465,6 +479,19 @@ fn may_have_reached_finan(err: &Error) -> bool {
         Error::Decode { .. } => true,
         _ => false,
     }
+}
+
+/// A failure with no reply at all (a timeout, or the connection lost before the status line):
+/// Finan may not have finished with the request yet. After a reply (a 5xx, a body cut off, an
+/// unreadable body) Finan is done with it, so a look-up that finds nothing can be trusted.
+fn may_still_be_in_flight(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Transport {
+            kind: TransportErrorKind::Timeout | TransportErrorKind::Other,
+            ..
+        }
+    )
 }
 
 fn is_invoice(reference_type: Option<&str>) -> bool {

@@ -14,7 +14,7 @@ use common::{client, fixture, ok, ok_page, CLIENT_ID, SECRET};
 use futures::TryStreamExt;
 use gateway_core::{
     CreatePayment, Currency, Customer, Error, LineItem, Money, PageCursor, PageRequest, PayerAction, PaymentFilter,
-    PaymentMethod, PaymentProvider, PaymentStatus,
+    PaymentMethod, PaymentProvider, PaymentStatus, TransportErrorKind,
 };
 use provider_finan::payment_wire::Merchant;
 use provider_finan::{FinanClient, FinanPaymentFilter, FinanPaymentOptions, SecretString};
@@ -441,6 +441,41 @@ async fn timeout_then_lookup_finds_the_payment_and_sends_no_second_post() {
     assert_eq!(payment.amount, vnd(250_000));
     assert_eq!(payment.status, PaymentStatus::Unpaid);
     assert_eq!(count(&server, "POST").await, 1);
+}
+
+#[tokio::test]
+async fn timeout_then_lookup_finds_none_sends_no_second_post() {
+    // Finan has not finished the first POST when the client gives up: the look-up sees nothing,
+    // and a re-send now could make a second payment request once the first one lands.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(PAYMENTS))
+        .respond_with(reply(201, created("pr-late")).set_delay(Duration::from_secs(3)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    lookup("page=1&page_size=100&reference_id=ORDER-9")
+        .respond_with(none_listed())
+        .expect(2)
+        .mount(&server)
+        .await;
+    let err = short_timeout_client(&server)
+        .create_payment(&order("ORDER-9", 250_000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("create it again later"), "{err}");
+    assert!(err.is_retryable());
+    assert_eq!(count(&server, "POST").await, 1, "not re-sent");
 }
 
 #[tokio::test]
