@@ -245,7 +245,7 @@ impl Transport {
         let url = build_url(&self.base_url, segments, query);
         // Logged without the query string: it can hold account numbers.
         let log_path = url.path().to_string();
-        let span = tracing::debug_span!(
+        let span = tracing::info_span!(
             "finan.request",
             provider = "finan",
             operation = what,

@@ -134,7 +134,7 @@ impl SepayPaymentGateway {
         }
         let per_page = per_page.clamp(1, MAX_PER_PAGE);
         let url = self.url(&["order"], &filter.query(page, per_page))?;
-        let reply = self.send(reqwest::Method::GET, url, None, "list_orders").await?;
+        let reply = self.send(reqwest::Method::GET, url, None, "SePay order list").await?;
         let list: OrderList = reply.json("SePay order list")?;
         let meta = list.meta.unwrap_or_default();
         let current = meta.current_page.unwrap_or(u64::from(page));
@@ -161,7 +161,7 @@ impl SepayPaymentGateway {
             ))));
         }
         let url = self.url(&["order", "detail", id], &[])?;
-        let reply = self.send(reqwest::Method::GET, url, None, "order_detail").await?;
+        let reply = self.send(reqwest::Method::GET, url, None, "SePay order").await?;
         detail_from_reply(&reply, id)
     }
 
@@ -172,7 +172,8 @@ impl SepayPaymentGateway {
     /// [`Error::InvalidRequest`] for a blank invoice number, before any request; otherwise as the
     /// module docs (SePay's refusal, e.g. of a captured order, usually as a 4xx).
     pub async fn cancel_order(&self, order_invoice_number: &str) -> Result<OrderActionReply, Error> {
-        self.action(&["order", "cancel"], order_invoice_number).await
+        self.action(&["order", "cancel"], order_invoice_number, "SePay order cancel")
+            .await
     }
 
     /// Voids the transaction of the order with this invoice number (`POST order/voidTransaction`
@@ -181,10 +182,16 @@ impl SepayPaymentGateway {
     /// # Errors
     /// As [`Self::cancel_order`].
     pub async fn void_transaction(&self, order_invoice_number: &str) -> Result<OrderActionReply, Error> {
-        self.action(&["order", "voidTransaction"], order_invoice_number).await
+        self.action(&["order", "voidTransaction"], order_invoice_number, "SePay order void")
+            .await
     }
 
-    async fn action(&self, segments: &[&str], order_invoice_number: &str) -> Result<OrderActionReply, Error> {
+    async fn action(
+        &self,
+        segments: &[&str],
+        order_invoice_number: &str,
+        operation: &str,
+    ) -> Result<OrderActionReply, Error> {
         if order_invoice_number.trim().is_empty() {
             return Err(Error::InvalidRequest(ErrorContext::new(
                 "order_invoice_number is required",
@@ -192,7 +199,6 @@ impl SepayPaymentGateway {
         }
         let url = self.url(segments, &[])?;
         let body = serde_json::json!({ "order_invoice_number": order_invoice_number });
-        let operation = segments.last().copied().unwrap_or("order_action");
         let reply = self.send(reqwest::Method::POST, url, Some(body), operation).await?;
         action_from_reply(&reply)
     }
