@@ -33,8 +33,11 @@ pub struct AggregateReport {
     pub warnings: Vec<String>,
 }
 
-/// Lists every account of every connection, all connections concurrently, each one page after
-/// another ([`crate::BankAccountProvider::stream_accounts`]).
+/// Lists every account of every connection, all connections concurrently, each through its
+/// [`crate::BankAccountProvider::stream_accounts`]: Finan and SePay OAuth fetch independent pages
+/// (and SePay's sub-account lists) several at a time once the first page gave the page count;
+/// SePay's API token walks `since_id` pages one after another, as each depends on the last, paced
+/// at its documented 2 requests per second. Every client keeps to its provider's rate limit.
 ///
 /// A connection that fails is reported in [`AggregateReport::errors`] and does not stop the
 /// others.

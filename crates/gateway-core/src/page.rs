@@ -4,9 +4,10 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::future::Future;
+use std::future::{ready, Future};
+use std::ops::RangeInclusive;
 
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{self, BoxStream, Stream, StreamExt};
 
 use crate::{Error, ErrorContext};
 
@@ -170,6 +171,67 @@ where
     .boxed()
 }
 
+/// Every item of the numbered pages `pages` (page numbers known in advance, e.g. from a first
+/// page's `total_pages`), fetched with up to `concurrency` requests in flight (at least 1), in page
+/// order: items of page N all come before those of page N + 1, whatever order the replies arrive
+/// in.
+///
+/// `fetch(n)` returns the items of page `n`. At most `concurrency` pages are buffered, so memory
+/// stays bounded however many pages there are; pacing (rate limits) is `fetch`'s job.
+///
+/// The stream ends after the last page, or with one [`Error`] item: the first error `fetch`
+/// returns (pages after it are not fetched further), or an [`Error::Provider`] when more than
+/// [`MAX_EMPTY_PAGES`] pages in a row are empty before the last page (a page count that does not
+/// match the rows, which would otherwise be walked to its end).
+pub fn numbered_pages<'a, T, F, Fut>(
+    pages: RangeInclusive<u32>,
+    concurrency: usize,
+    mut fetch: F,
+) -> BoxStream<'a, Result<T, Error>>
+where
+    T: Send + 'a,
+    F: FnMut(u32) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<Vec<T>, Error>> + Send + 'a,
+{
+    let last = *pages.end();
+    let pages = stream::iter(pages)
+        .map(move |n| {
+            let page = fetch(n);
+            async move { (n, page.await) }
+        })
+        .buffered(concurrency.max(1));
+    let mut empty_in_a_row = 0;
+    let checked = pages.map(move |(n, result)| match result {
+        Ok(items) => {
+            empty_in_a_row = if items.is_empty() { empty_in_a_row + 1 } else { 0 };
+            if empty_in_a_row > MAX_EMPTY_PAGES && n < last {
+                vec![Err(Error::Provider(ErrorContext::new(format!(
+                    "pagination did not advance: {empty_in_a_row} empty pages in a row before page {last}"
+                ))))]
+            } else {
+                items.into_iter().map(Ok).collect()
+            }
+        }
+        Err(e) => vec![Err(e)],
+    });
+    until_error(checked.flat_map(stream::iter)).boxed()
+}
+
+/// The items of `items` up to and including its first error, then the end: a listing that failed
+/// part way stops there instead of going on with later pages.
+pub fn until_error<S, T>(items: S) -> impl Stream<Item = Result<T, Error>>
+where
+    S: Stream<Item = Result<T, Error>>,
+{
+    items.scan(false, |failed, item| {
+        if *failed {
+            return ready(None);
+        }
+        *failed = item.is_err();
+        ready(Some(item))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +293,72 @@ mod tests {
         let out: Vec<_> = s.collect().await;
         assert_eq!(out.len(), 1);
         assert!(matches!(out[0], Err(Error::NotFound(_))));
+    }
+
+    #[tokio::test]
+    async fn numbered_pages_keep_page_order_with_replies_out_of_order() {
+        use std::time::Duration;
+        // Page 1 answers last; its items still come first.
+        let s = numbered_pages(1..=4, 4, |n| async move {
+            tokio::time::sleep(Duration::from_millis(u64::from(5 - n) * 20)).await;
+            Ok(vec![n * 10, n * 10 + 1])
+        });
+        let all: Vec<u32> = s.try_collect().await.unwrap();
+        assert_eq!(all, vec![10, 11, 20, 21, 30, 31, 40, 41]);
+    }
+
+    #[tokio::test]
+    async fn numbered_pages_stay_within_the_concurrency() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (n2, p2) = (now.clone(), peak.clone());
+        let s = numbered_pages(1..=20, 3, move |n| {
+            let (now, peak) = (n2.clone(), p2.clone());
+            async move {
+                let in_flight = now.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(in_flight, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                Ok(vec![n])
+            }
+        });
+        let all: Vec<u32> = s.try_collect().await.unwrap();
+        assert_eq!(all, (1..=20).collect::<Vec<_>>());
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn numbered_pages_end_at_the_first_error() {
+        let s = numbered_pages(1..=5, 2, |n| async move {
+            if n == 3 {
+                Err(Error::NotFound(ErrorContext::new("gone")))
+            } else {
+                Ok(vec![n])
+            }
+        });
+        let out: Vec<_> = s.collect().await;
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert!(matches!(out[0], Ok(1)) && matches!(out[1], Ok(2)));
+        assert!(matches!(out[2], Err(Error::NotFound(_))));
+    }
+
+    #[tokio::test]
+    async fn numbered_pages_refuse_a_page_count_past_the_rows() {
+        // total_pages of four billion, rows on page 1 only.
+        let s = numbered_pages(1..=u32::MAX, 2, |n| async move {
+            Ok(if n == 1 { vec![1u8] } else { Vec::new() })
+        });
+        let out: Vec<_> = s.collect().await;
+        assert_eq!(out.len(), 2);
+        assert!(matches!(out[1], Err(Error::Provider(ref c)) if c.message.contains("empty pages in a row")));
+        // Empty pages at the very end (rows deleted meanwhile) are fine.
+        let s = numbered_pages(
+            1..=5,
+            2,
+            |n| async move { Ok(if n == 1 { vec![1u8] } else { Vec::new() }) },
+        );
+        let all: Vec<u8> = s.try_collect().await.unwrap();
+        assert_eq!(all, vec![1]);
     }
 }

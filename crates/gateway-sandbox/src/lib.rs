@@ -95,6 +95,11 @@ pub struct SandboxConfig {
     /// starts with one of them (ASCII case-insensitive) followed by 3 to 30 ASCII letters or digits.
     /// Default `["DH"]`, as in SePay's examples.
     pub sepay_payment_code_prefixes: Vec<String>,
+    /// Delay added to every provider request before it reaches the rate limit and the handler, to
+    /// stand in for the network distance to a real provider (tens of milliseconds, where loopback
+    /// takes about 1 ms). Applies to Finan's `/open/...` and to every SePay route except the test
+    /// controls under `/__sandbox/...`; webhooks the sandbox sends are not delayed. Default zero.
+    pub latency: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -116,6 +121,7 @@ impl Default for SandboxConfig {
             sepay_webhook_retry_delays: [1, 1, 2, 3, 5, 8, 13].map(|m| Duration::from_secs(m * 60)).to_vec(),
             sepay_webhook_timeout: Duration::from_secs(30),
             sepay_payment_code_prefixes: vec!["DH".into()],
+            latency: Duration::ZERO,
         }
     }
 }
@@ -250,8 +256,11 @@ impl Sandbox {
     ) -> std::io::Result<Self> {
         let finan = Arc::new(finan::FinanState::new(&config, &credentials));
         let sepay = Arc::new(sepay::SepayState::new(&config, &credentials));
-        let (finan_addr, finan_stop) = serve(finan_addr, finan::router(finan.clone())).await?;
-        let (sepay_addr, sepay_stop) = serve(sepay_addr, sepay::router(sepay.clone())).await?;
+        let latency = config.latency;
+        let finan_router = with_latency(finan::router(finan.clone()), latency);
+        let sepay_router = with_latency(sepay::router(sepay.clone()), latency);
+        let (finan_addr, finan_stop) = serve(finan_addr, finan_router).await?;
+        let (sepay_addr, sepay_stop) = serve(sepay_addr, sepay_router).await?;
         Ok(Self {
             finan_addr,
             sepay_addr,
@@ -325,6 +334,22 @@ impl Sandbox {
     pub fn sepay(&self) -> &sepay::SepayState {
         &self.sepay
     }
+}
+
+/// Delays every request outside `/__sandbox/...` by `latency` before anything else sees it (the
+/// outermost layer), so rate limits count arrival times as a distant server would.
+fn with_latency(router: axum::Router, latency: Duration) -> axum::Router {
+    if latency.is_zero() {
+        return router;
+    }
+    router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+            if !request.uri().path().starts_with("/__sandbox/") {
+                tokio::time::sleep(latency).await;
+            }
+            next.run(request).await
+        },
+    ))
 }
 
 async fn serve(addr: SocketAddr, router: axum::Router) -> std::io::Result<(SocketAddr, oneshot::Sender<()>)> {

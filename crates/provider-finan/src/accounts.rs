@@ -2,6 +2,8 @@
 //! [`BankAccountProvider`] implementation over them.
 
 use async_trait::async_trait;
+use futures::stream::{self, BoxStream, StreamExt};
+use gateway_core::page::{numbered_pages, paginate};
 use gateway_core::{
     Bank, BankAccount, BankAccountProvider, Currency, Error, ErrorContext, Page, PageCursor, PageRequest, Result,
 };
@@ -17,6 +19,9 @@ const BANK_ACCOUNTS: [&str; 3] = ["api", "v1", "bank-accounts"];
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Largest page size this client asks Finan for.
 pub const MAX_PAGE_SIZE: u32 = 100;
+/// Bank-account pages [`BankAccountProvider::stream_accounts`] keeps in flight at once (the
+/// client's pacer still spaces them to the rate limit).
+pub const STREAM_CONCURRENCY: usize = 8;
 
 /// Optional filters of `GET /api/v1/master-bank-accounts` and `GET /api/v1/bank-accounts` (both
 /// take the same two); each one set is sent as a query parameter and so is part of the signed
@@ -202,6 +207,17 @@ impl FinanClient {
         filter: &AccountFilter,
         options: &RequestOptions,
     ) -> Result<Page<BankAccount>> {
+        Ok(self.bank_account_page(page, page_size, filter, options).await?.0)
+    }
+
+    /// [`Self::list_bank_accounts_with`], and `(meta.page, meta.total_pages)` when Finan sent `meta`.
+    async fn bank_account_page(
+        &self,
+        page: u32,
+        page_size: u32,
+        filter: &AccountFilter,
+        options: &RequestOptions,
+    ) -> Result<(Page<BankAccount>, Option<(u64, u64)>)> {
         paging::check_page(page, page_size)?;
         let (page_text, size_text) = (page.to_string(), page_size.to_string());
         let query = query_of(&[
@@ -216,9 +232,13 @@ impl FinanClient {
             .await?;
         let accounts: Option<Vec<wire::Account>> = reply.data()?;
         let accounts = accounts.unwrap_or_default();
+        let pages = reply.meta.as_ref().map(|m| (m.page, m.total_pages));
         let (next, total) = paging::next_and_total(reply.meta, page, page_size, accounts.len());
         let items = map_all(&reply, accounts, mapping::bank_account)?;
-        Ok(Page::new(items, next.map(|n| PageCursor::new(n.to_string()))).with_total(total))
+        Ok((
+            Page::new(items, next.map(|n| PageCursor::new(n.to_string()))).with_total(total),
+            pages,
+        ))
     }
 
     /// One bank account by its UUID (`GET /api/v1/bank-accounts/:id`, the id percent-encoded as one
@@ -281,6 +301,68 @@ impl BankAccountProvider for FinanClient {
         let sub = self.list_bank_accounts(number, size, &AccountFilter::all()).await?;
         let next = sub.next.and_then(|c| c.as_str().parse::<u32>().ok()).map(sub_cursor);
         Ok(Page::new(sub.items, next))
+    }
+
+    /// Every account: the master accounts, then every bank account, in the order
+    /// [`Self::list_accounts`] gives them, with [`MAX_PAGE_SIZE`] accounts per page.
+    ///
+    /// `GET /api/v1/master-bank-accounts` and page 1 of `GET /api/v1/bank-accounts` go together;
+    /// once page 1's `meta.total_pages` is known, pages 2 to `total_pages` are fetched up to
+    /// [`STREAM_CONCURRENCY`] at a time, each through the client's pacer (so never past its rate
+    /// limit), and handed on in page order. At most that many pages are held at once, however many
+    /// accounts there are. Without `meta`, pages follow one another until one is not full.
+    ///
+    /// # Errors
+    /// One error item ends the stream: the first failed request's error (as
+    /// [`FinanClient::list_bank_accounts`]), or [`Error::Provider`] when more than
+    /// [`gateway_core::MAX_EMPTY_PAGES`] pages in a row are empty before the last one, or a page
+    /// comes back with another page number than the one asked.
+    fn stream_accounts(&self) -> BoxStream<'_, Result<BankAccount>> {
+        let first = async move {
+            let all = AccountFilter::all();
+            let options = RequestOptions::default();
+            let (masters, first) = futures::join!(
+                self.list_master_accounts(&all),
+                self.bank_account_page(1, MAX_PAGE_SIZE, &all, &options)
+            );
+            Ok::<_, Error>((masters?, first?))
+        };
+        stream::once(first)
+            .flat_map(move |result| {
+                let (masters, (page_1, pages)) = match result {
+                    Ok(ok) => ok,
+                    Err(e) => return stream::iter([Err(e)]).boxed(),
+                };
+                let rest = match (&page_1.next, pages) {
+                    (None, _) => stream::empty().boxed(),
+                    (Some(_), Some((_, total_pages))) => {
+                        let last = u32::try_from(total_pages).unwrap_or(u32::MAX);
+                        numbered_pages(2..=last, STREAM_CONCURRENCY, move |n| async move {
+                            let all = AccountFilter::all();
+                            let (page, meta) = self
+                                .bank_account_page(n, MAX_PAGE_SIZE, &all, &RequestOptions::default())
+                                .await?;
+                            match meta {
+                                // A server that ignores `page` would list page 1 over and over.
+                                Some((answered, _)) if answered != u64::from(n) => {
+                                    Err(Error::Provider(ErrorContext::new(format!(
+                                        "pagination did not advance: asked for page {n} of bank accounts, Finan answered page {answered}"
+                                    ))))
+                                }
+                                _ => Ok(page.items),
+                            }
+                        })
+                    }
+                    // No `meta`, so no page count: one page after another.
+                    (Some(_), None) => paginate(PageRequest::at(sub_cursor(2)).with_limit(MAX_PAGE_SIZE), move |p| {
+                        self.list_accounts(p)
+                    }),
+                };
+                stream::iter(masters.into_iter().chain(page_1.items).map(Ok))
+                    .chain(rest)
+                    .boxed()
+            })
+            .boxed()
     }
 
     /// A bank account by id (`GET /api/v1/bank-accounts/:id`); when Finan answers 404, the master

@@ -126,23 +126,34 @@ async fn stream_walks_masters_then_every_sub_page() {
         .expect(2)
         .mount(&server)
         .await;
-    // Pages are asked once by the stream; the last one once more below.
-    for (page, items, calls) in [(1, subs(0..50), 1), (2, subs(50..100), 1), (3, subs(100..103), 2)] {
+    // The stream asks pages of 100, each once, pages 2 and 3 together once page 1 said 3 pages.
+    for (page, items) in [(1, subs(0..100)), (2, subs(100..200)), (3, subs(200..203))] {
+        Mock::given(method("GET"))
+            .and(path(SUBS))
+            .and(query_param("page", page.to_string()))
+            .and(query_param("page_size", "100"))
+            .respond_with(reply(ok_page(items, page, 100, 3, 203)))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    // list_accounts keeps its default page size of 50.
+    for (page, items) in [(3, subs(100..103))] {
         Mock::given(method("GET"))
             .and(path(SUBS))
             .and(query_param("page", page.to_string()))
             .and(query_param("page_size", "50"))
             .respond_with(reply(ok_page(items, page, 50, 3, 103)))
-            .expect(calls)
+            .expect(1)
             .mount(&server)
             .await;
     }
     let c = client(&server);
     let all: Vec<_> = c.stream_accounts().try_collect().await.unwrap();
-    assert_eq!(all.len(), 105);
+    assert_eq!(all.len(), 205);
     assert_eq!(all.iter().filter(|a| a.kind == AccountKind::Master).count(), 2);
     assert_eq!(all[2].id, "sub-0");
-    assert_eq!(all[104].id, "sub-102");
+    assert_eq!(all[204].id, "sub-202");
 
     let first = c.list_accounts(PageRequest::first()).await.unwrap();
     assert_eq!(first.next.as_ref().map(PageCursor::as_str), Some("sub:1"));

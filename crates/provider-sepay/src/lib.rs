@@ -99,6 +99,7 @@ use std::time::Duration;
 use gateway_core::Error;
 use url::Url;
 
+pub use accounts::STREAM_CONCURRENCY;
 pub use bank_transfer::{SepayBankTransfer, SepayBankTransferBuilder, DEFAULT_CODE_PREFIX};
 pub use checkout::{
     checkout_signature, CheckoutEnvironment, CheckoutForm, CheckoutOperation, CheckoutOrder, CheckoutPaymentMethod,

@@ -1,6 +1,7 @@
 //! The OAuth 2.0 way in (seed 003): `Authorization: Bearer ACCESS_TOKEN` on `{base}/api/v1/...`,
 //! scope `bank-account:read`. A 401 refreshes the token (when the client can) and retries once.
 
+use futures::stream::{self, StreamExt};
 use gateway_core::{Bank, BankAccount, Error, ErrorContext, Page, PageCursor};
 use serde::de::DeserializeOwned;
 
@@ -108,6 +109,15 @@ impl SepayClient {
     /// the refresh is refused; [`Error::Forbidden`] when the token lacks the `bank-account:read` scope;
     /// [`Error::Provider`] (5xx), [`Error::Transport`], [`Error::Decode`].
     pub async fn list_oauth_bank_accounts(&self, page: u32, limit: u32) -> Result<Page<BankAccount>, Error> {
+        Ok(self.oauth_bank_account_page(page, limit).await?.0)
+    }
+
+    /// [`Self::list_oauth_bank_accounts`], and SePay's `last_page` when it sent pagination.
+    pub(crate) async fn oauth_bank_account_page(
+        &self,
+        page: u32,
+        limit: u32,
+    ) -> Result<(Page<BankAccount>, Option<u64>), Error> {
         check_page(page, limit)?;
         let query = [("page", page.to_string()), ("limit", limit.to_string())];
         let list: OAuthList<OAuthAccount> = self
@@ -120,7 +130,10 @@ impl SepayClient {
             .map(BankAccount::try_from)
             .collect::<Result<_, _>>()?;
         let next = next_page(page, items.len(), limit, pagination).map(page_cursor);
-        Ok(Page::new(items, next).with_total(pagination.map(|p| p.total)))
+        Ok((
+            Page::new(items, next).with_total(pagination.map(|p| p.total)),
+            pagination.map(|p| p.last_page),
+        ))
     }
 
     /// [`Self::list_oauth_bank_accounts`] with this call's `options` (retry policy, timeout)
@@ -247,19 +260,31 @@ impl SepayClient {
 
     /// The master accounts of OAuth page `page`, each followed by all of its sub-accounts, and the
     /// next page number.
+    ///
+    /// The masters' sub-account lists are fetched up to [`crate::STREAM_CONCURRENCY`] at a time.
     pub(crate) async fn oauth_accounts_with_subs(&self, page: u32, limit: u32) -> Result<Page<BankAccount>, Error> {
         let masters = self.list_oauth_bank_accounts(page, limit).await?;
-        let mut items = Vec::with_capacity(masters.items.len());
-        for master in masters.items {
-            let id: u64 = master
-                .id
-                .parse()
-                .map_err(|_| Error::decode("SePay bank account", "non-numeric id"))?;
-            let subs = self.all_sub_accounts(id, &master.bank).await?;
-            items.push(master);
-            items.extend(subs);
+        let mut items = Vec::new();
+        let mut with_subs = stream::iter(masters.items)
+            .map(|master| self.with_sub_accounts(master))
+            .buffered(crate::STREAM_CONCURRENCY);
+        while let Some(group) = with_subs.next().await {
+            items.extend(group?);
         }
         Ok(Page::new(items, masters.next))
+    }
+
+    /// `master` followed by all of its sub-accounts.
+    pub(crate) async fn with_sub_accounts(&self, master: BankAccount) -> Result<Vec<BankAccount>, Error> {
+        let id: u64 = master
+            .id
+            .parse()
+            .map_err(|_| Error::decode("SePay bank account", "non-numeric id"))?;
+        let subs = self.all_sub_accounts(id, &master.bank).await?;
+        let mut group = Vec::with_capacity(1 + subs.len());
+        group.push(master);
+        group.extend(subs);
+        Ok(group)
     }
 
     /// The sub-account `sub_id` of `parent_id`, found by listing the parent's sub-accounts (SePay has
