@@ -98,7 +98,14 @@ impl SepayClient {
         // `after + 1` would skip an id per page on a server that excludes it. The first page asks
         // from 1, not 0: a PHP backend may read `since_id=0` as "not given".
         let since_id = state.after.max(1);
-        let mut asked = limit;
+        // After the first page, one more than `limit`: on an inclusive server the repeated id takes
+        // a slot, and without it every page would bring `limit - 1` new accounts and the walk would
+        // need an extra rate-limited request per hundred pages' worth of overlap.
+        let mut asked = if state.after == 0 {
+            limit
+        } else {
+            limit.saturating_add(1).min(TOKEN_MAX_LIMIT)
+        };
         let mut raw = self
             .fetch_bank_accounts(&BankAccountFilter::default().since_id(since_id).limit(asked))
             .await?;

@@ -524,11 +524,14 @@ async fn mount_count(server: &MockServer, n: u64) {
     .await;
 }
 
+/// A page from `since_id`; the first page asks `limit=2`, later ones one more (the repeated id
+/// takes a slot on an inclusive server).
 async fn mount_since(server: &MockServer, since_id: &str, ids: &[u64]) {
+    let limit = if since_id == "1" { "2" } else { "3" };
     Mock::given(method("GET"))
         .and(path(LIST))
         .and(query_param("since_id", since_id))
-        .and(query_param("limit", "2"))
+        .and(query_param("limit", limit))
         .respond_with(list_of(ids))
         .mount(server)
         .await;
@@ -553,11 +556,14 @@ async fn provider_pages_up_the_ids_when_since_id_is_inclusive() {
     let server = MockServer::start().await;
     mount_count(&server, 5).await;
     mount_since(&server, "1", &[1, 2]).await;
-    mount_since(&server, "2", &[2, 3]).await;
-    mount_since(&server, "3", &[3, 7]).await;
+    mount_since(&server, "2", &[2, 3, 7]).await;
     mount_since(&server, "7", &[7, 9]).await;
-    mount_since(&server, "9", &[9]).await;
     assert_eq!(ids_of(&token_client(&server), 2).await, ["1", "2", "3", "7", "9"]);
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        4,
+        "the count and three pages"
+    );
 }
 
 #[tokio::test]
@@ -569,6 +575,30 @@ async fn provider_pages_up_the_ids_when_since_id_is_exclusive() {
     mount_since(&server, "3", &[7, 9]).await;
     mount_since(&server, "9", &[]).await;
     assert_eq!(ids_of(&token_client(&server), 2).await, ["2", "3", "7", "9"]);
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        3,
+        "the count and two pages"
+    );
+}
+
+#[tokio::test]
+async fn the_count_on_a_full_page_ends_the_walk_and_more_goes_on() {
+    // Exactly the count, last page full: no request for an empty page.
+    let server = MockServer::start().await;
+    mount_count(&server, 4).await;
+    mount_since(&server, "1", &[1, 2]).await;
+    mount_since(&server, "2", &[2, 3, 4]).await;
+    assert_eq!(ids_of(&token_client(&server), 2).await, ["1", "2", "3", "4"]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+
+    // More than the count on a full page (accounts added meanwhile): the walk goes on.
+    let server = MockServer::start().await;
+    mount_count(&server, 3).await;
+    mount_since(&server, "1", &[1, 2]).await;
+    mount_since(&server, "2", &[2, 3, 4]).await;
+    mount_since(&server, "4", &[4, 5]).await;
+    assert_eq!(ids_of(&token_client(&server), 2).await, ["1", "2", "3", "4", "5"]);
 }
 
 #[tokio::test]
