@@ -27,17 +27,39 @@ use sha2::{Digest, Sha256};
 /// assert_eq!(sig, "f4a145a2fd5974345d9895b22130e252b35cd089a6db0f72dc569ec7b879105c");
 /// ```
 pub fn signature(secret_key: &str, method: &str, path_with_query: &str, body: &[u8], timestamp: i64) -> String {
+    to_hex(&digest(secret_key, method, path_with_query, body, timestamp))
+}
+
+/// The SHA-256 digest that [`signature`] hex-encodes; the webhook verifier compares these bytes
+/// with the decoded header instead of encoding its own.
+pub(crate) fn digest(secret_key: &str, method: &str, path_with_query: &str, body: &[u8], timestamp: i64) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(secret_key.as_bytes());
     hasher.update(b"_");
-    hasher.update(method.to_ascii_uppercase().as_bytes());
+    // Methods arrive upper-case (`Method::as_str`, the webhook's "POST"): no copy then.
+    if method.bytes().any(|b| b.is_ascii_lowercase()) {
+        hasher.update(method.to_ascii_uppercase().as_bytes());
+    } else {
+        hasher.update(method.as_bytes());
+    }
     hasher.update(b"_");
     hasher.update(path_with_query.as_bytes());
     hasher.update(b"_");
     hasher.update(body);
     hasher.update(b"_");
     hasher.update(timestamp.to_string().as_bytes());
-    hex::encode(hasher.finalize())
+    hasher.finalize().into()
+}
+
+/// Lowercase hex, with a table: `hex::encode`'s char iterator cost more than the hash itself.
+fn to_hex(bytes: &[u8; 32]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(64);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 #[cfg(test)]
