@@ -3,7 +3,7 @@
 //! of the status, content type and body.
 //!
 //! [`decode_reply`] is for tests and fuzzing of what a server (or a proxy in front of it) may
-//! send; the client's own calls go through the same steps ([`userapi`] and the OAuth and Order API
+//! send; the client's own calls go through the same steps (the API-token, OAuth and Order API
 //! checks are the functions they call). Paging, retries and token refreshes are not part of it.
 //!
 //! ```
