@@ -134,19 +134,29 @@ impl RetryPolicy {
     /// only if it ends within the budget counted from `started`.
     pub fn next_wait(&self, proposed: Option<Duration>, asked: Option<Duration>, started: Instant) -> Option<Duration> {
         let wait = proposed?.max(asked.unwrap_or_default());
-        (started.elapsed() + wait <= self.budget).then_some(wait)
+        // Checked: `asked` comes from the provider and may be absurdly large.
+        started
+            .elapsed()
+            .checked_add(wait)
+            .is_some_and(|end| end <= self.budget)
+            .then_some(wait)
     }
 }
 
 /// Whether a read that failed with `err` is worth sending again: a connection that could not be
-/// made, timed out or broke mid-body ([`Error::Transport`]), HTTP 429 ([`Error::RateLimited`]),
+/// made, timed out, was lost before the reply or broke mid-body (any [`Error::Transport`]), HTTP
+/// 429 ([`Error::RateLimited`]),
 /// and HTTP 502, 503 and 504 ([`Error::Provider`] with that status). Anything else (400, 401,
 /// 403, 404, 409, 422, 500, a reply that does not decode) is not.
 pub fn is_retryable_read(err: &Error) -> bool {
     match err {
+        // `Other` is mostly a connection reset after the request went out, before the status.
         Error::Transport { kind, .. } => matches!(
             kind,
-            TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Body
+            TransportErrorKind::Connect
+                | TransportErrorKind::Timeout
+                | TransportErrorKind::Body
+                | TransportErrorKind::Other
         ),
         Error::RateLimited { .. } => true,
         Error::Provider(ctx) => matches!(ctx.status, Some(502..=504)),
@@ -184,6 +194,10 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 
 /// Options for one call, overriding the client's defaults where set; `Default` overrides
 /// nothing. Given to the providers' `_with` methods.
+///
+/// There is no idempotency setting here: a payment request's idempotency key is its reference id
+/// ([`crate::CreatePayment`]), which the providers look up before creating, because neither
+/// provider documents an idempotency header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestOptions {
     timeout: Option<Duration>,
@@ -271,6 +285,18 @@ mod tests {
         assert!(d.get_jitter());
         assert_eq!(RetryPolicy::none().get_max_retries(), 0);
         assert_eq!(RequestOptions::new().timeout(Duration::ZERO).get_timeout(), None);
+    }
+
+    #[test]
+    fn an_absurd_retry_after_gives_up_instead_of_overflowing() {
+        let policy = RetryPolicy::default();
+        let started = Instant::now() - Duration::from_secs(2);
+        assert_eq!(
+            policy.next_wait(Some(Duration::from_millis(10)), Some(Duration::MAX), started),
+            None
+        );
+        let huge = parse_retry_after("18446744073709551615", SystemTime::now());
+        assert_eq!(policy.next_wait(Some(Duration::from_millis(10)), huge, started), None);
     }
 
     #[test]

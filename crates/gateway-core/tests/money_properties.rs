@@ -83,15 +83,26 @@ proptest! {
         let (x, y) = (Money::new(a, Currency::VND), Money::new(b, Currency::VND));
         let scale = a.scale().max(b.scale());
         let (ma, mb) = (a.mantissa() * 10i128.pow(scale - a.scale()), b.mantissa() * 10i128.pow(scale - b.scale()));
-        if let Ok(sum) = x.checked_add(&y) {
-            prop_assert!(equals(sum.amount(), ma + mb, scale), "{a} + {b} gave {}", sum.amount());
+        // An error only where the exact result does not fit a `Decimal`; otherwise that result.
+        let representable = |m: Option<i128>, scale: u32| m.and_then(|m| exact(m, scale)).is_some();
+        match x.checked_add(&y) {
+            Ok(sum) => prop_assert!(equals(sum.amount(), ma + mb, scale), "{a} + {b} gave {}", sum.amount()),
+            Err(e) => prop_assert!(!representable(ma.checked_add(mb), scale), "{a} + {b} fits but gave {e}"),
         }
-        if let Ok(difference) = x.checked_sub(&y) {
-            prop_assert!(equals(difference.amount(), ma - mb, scale), "{a} - {b} gave {}", difference.amount());
+        match x.checked_sub(&y) {
+            Ok(difference) => {
+                prop_assert!(equals(difference.amount(), ma - mb, scale), "{a} - {b} gave {}", difference.amount())
+            }
+            Err(e) => prop_assert!(!representable(ma.checked_sub(mb), scale), "{a} - {b} fits but gave {e}"),
         }
-        if let Ok(product) = x.checked_mul(quantity) {
-            let exact = a.mantissa() * i128::from(quantity);
-            prop_assert!(equals(product.amount(), exact, a.scale()), "{a} * {quantity} gave {}", product.amount());
+        let product = a.mantissa().checked_mul(i128::from(quantity));
+        match x.checked_mul(quantity) {
+            Ok(p) => prop_assert!(
+                equals(p.amount(), product.expect("an Ok product fits i128"), a.scale()),
+                "{a} * {quantity} gave {}",
+                p.amount()
+            ),
+            Err(e) => prop_assert!(!representable(product, a.scale()), "{a} * {quantity} fits but gave {e}"),
         }
     }
 

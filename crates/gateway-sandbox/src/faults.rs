@@ -14,7 +14,7 @@
 //! |---|---|---|
 //! | [`FaultKind::Status429`] `status_429` | `429` in the provider's error envelope, with `Retry-After` (Finan, SePay OAuth and gateway) or `x-sepay-userapi-retry-after` (SePay `/userapi`) when `retry_after` is set | no |
 //! | [`FaultKind::Status`] `status` | that status (500, 502, 503, ...) in the provider's error envelope | no |
-//! | [`FaultKind::Delay`] `delay` | the normal reply, `ms` milliseconds late | yes |
+//! | [`FaultKind::Delay`] `delay` | the normal reply, `ms` milliseconds late (the request is carried out at once, even if the client gives up waiting) | yes |
 //! | [`FaultKind::ResetMidBody`] `reset_mid_body` | the normal status and headers, half the body, then the connection drops | yes |
 //! | [`FaultKind::TruncatedJson`] `truncated_json` | the normal status and headers with the first half of the body | yes |
 //! | [`FaultKind::HtmlErrorPage`] `html_error_page` | an nginx-style `text/html` error page with that status | no |
@@ -154,9 +154,10 @@ pub enum FaultKind {
         /// The HTTP status code, 400 to 599.
         code: u16,
     },
-    /// The normal reply, this many milliseconds late (past a client's timeout, typically).
+    /// The normal reply, this many milliseconds late (past a client's timeout, typically); the
+    /// request itself is carried out at once.
     Delay {
-        /// Milliseconds to wait before handling the request.
+        /// Milliseconds between the handler's reply and sending it.
         ms: u64,
     },
     /// The normal status and headers (with the full `Content-Length`), the first half of the body,
@@ -378,8 +379,16 @@ pub(crate) async fn apply(State(layer): State<Layer>, request: Request, next: Ne
             (style.error)(&path, status, status.canonical_reason().unwrap_or("Server error"))
         }
         FaultKind::Delay { ms } => {
+            // The provider does the work at once and only the reply is late, so a client that
+            // times out has still had its write carried out (the case a retry must not repeat).
+            // Spawned, so the client hanging up cannot cancel the handler.
+            let handled = tokio::spawn(next.run(request));
+            let response = match handled.await {
+                Ok(response) => response,
+                Err(_) => (style.error)(&path, StatusCode::INTERNAL_SERVER_ERROR, "sandbox handler failed"),
+            };
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            next.run(request).await
+            response
         }
         FaultKind::ResetMidBody => {
             let (mut parts, body) = buffered(next.run(request).await).await;

@@ -169,10 +169,11 @@ impl FinanClient {
     ///    connection broken after sending, an HTTP 5xx, or a reply that cannot be read — it is not
     ///    simply re-sent. The reference is looked up again the same way: the same amount is
     ///    returned, another amount is [`Error::Conflict`] (nothing sent). When there is none, and
-    ///    Finan did reply (a 5xx, a body cut off, an unreadable body: it is done with the request),
-    ///    the POST is sent once more, its result returned as is. When no reply came at all (a
-    ///    timeout, a connection lost before the status), Finan may still be creating the first
-    ///    one, which the look-up cannot see yet: nothing is re-sent, and the POST's error is
+    ///    Finan itself replied (500, 503, a body cut off, an unreadable body: it is done with the
+    ///    request), the POST is sent once more, its result returned as is. When no reply came at
+    ///    all (a timeout, a connection lost before the status) or a gateway gave up waiting for
+    ///    Finan (502, 504), Finan may still be creating the first one, which the look-up cannot
+    ///    see yet: nothing is re-sent, and the POST's error is
     ///    returned with a note to create again later (that create looks the reference up first,
     ///    layer 1). When this look-up fails, the
     ///    POST's error is returned with a note that the payment may exist: look the reference up
@@ -238,7 +239,8 @@ impl FinanClient {
             Ok(Lookup::None) if may_still_be_in_flight(&first) => Err(with_note(
                 first,
                 &format!(
-                    "Finan may still be creating the payment request for reference_id {:?};                      create it again later (the create looks the reference up first)",
+                    "Finan may still be creating the payment request for reference_id {:?}; \
+                     create it again later (the create looks the reference up first)",
                     body.reference_id
                 ),
             )),
@@ -393,7 +395,8 @@ impl FinanClient {
         loop {
             let (items, next, _) = self.list_page(page, MAX_PAGE_SIZE, &filter).await?;
             for item in items {
-                let same_reference = item.reference_id.as_deref().is_none_or(|r| r == body.reference_id)
+                // An item without a reference id is not ours: Finan may have ignored the filter.
+                let same_reference = item.reference_id.as_deref() == Some(body.reference_id.as_str())
                     && is_invoice(item.reference_type.as_deref()) == wants_invoice;
                 if !same_reference {
                     continue;
@@ -403,6 +406,8 @@ impl FinanClient {
                 }
                 other_amount.get_or_insert(item);
             }
+            // Pages are counted here, not taken from the reply: a server that ignores `page` and
+            // keeps announcing another one cannot keep a create waiting forever.
             match next {
                 None => break,
                 Some(_) if page >= MAX_LOOKUP_PAGES => {
@@ -410,7 +415,7 @@ impl FinanClient {
                         "more than {MAX_LOOKUP_PAGES} pages of payment requests for one reference"
                     ))))
                 }
-                Some(n) => page = u32::try_from(n).unwrap_or(u32::MAX),
+                Some(_) => page += 1,
             }
         }
         Ok(other_amount.map_or(Lookup::None, Lookup::OtherAmount))
@@ -481,17 +486,16 @@ fn may_have_reached_finan(err: &Error) -> bool {
     }
 }
 
-/// A failure with no reply at all (a timeout, or the connection lost before the status line):
-/// Finan may not have finished with the request yet. After a reply (a 5xx, a body cut off, an
-/// unreadable body) Finan is done with it, so a look-up that finds nothing can be trusted.
+/// A failure after which Finan may not have finished with the request yet: no reply at all (a
+/// timeout, or the connection lost before the status line), or a gateway in front of Finan that
+/// gave up waiting for it (502, 504). After Finan's own reply (500, 503, a body cut off, an
+/// unreadable body) it is done with the request, so a look-up that finds nothing can be trusted.
 fn may_still_be_in_flight(err: &Error) -> bool {
-    matches!(
-        err,
-        Error::Transport {
-            kind: TransportErrorKind::Timeout | TransportErrorKind::Other,
-            ..
-        }
-    )
+    match err {
+        Error::Transport { kind, .. } => matches!(kind, TransportErrorKind::Timeout | TransportErrorKind::Other),
+        Error::Provider(ctx) => matches!(ctx.status, Some(502 | 504)),
+        _ => false,
+    }
 }
 
 fn is_invoice(reference_type: Option<&str>) -> bool {

@@ -51,15 +51,12 @@ pub(crate) fn digest(secret_key: &str, method: &str, path_with_query: &str, body
     hasher.finalize().into()
 }
 
-/// Lowercase hex, with a table: `hex::encode`'s char iterator cost more than the hash itself.
+/// Lowercase hex into a stack buffer (`hex::encode_to_slice`): `hex::encode`'s char iterator cost
+/// more than the hash itself.
 fn to_hex(bytes: &[u8; 32]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(64);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
+    let mut text = [0u8; 64];
+    hex::encode_to_slice(bytes, &mut text).expect("64 bytes hold 32 bytes in hex");
+    String::from_utf8(text.to_vec()).expect("hex digits are ASCII")
 }
 
 #[cfg(test)]

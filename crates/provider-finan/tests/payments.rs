@@ -794,6 +794,60 @@ async fn failed_lookup_before_the_post_returns_its_error_and_sends_no_post() {
 }
 
 #[tokio::test]
+async fn a_server_that_always_announces_another_page_cannot_stall_the_look_up() {
+    // Every page answers "page 1 of 2" whatever was asked: the look-up counts pages itself and
+    // gives up after its limit instead of asking for page 2 forever.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(reply(201, created("never")))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PAYMENTS))
+        .respond_with(reply(
+            200,
+            ok_page(json!([listed("pr-o", "OTHER", 1, 0, "unpaid")]), 1, 100, 2, 200),
+        ))
+        .mount(&server)
+        .await;
+    let err = tokio::time::timeout(
+        Duration::from_secs(20),
+        client(&server).create_payment(&order("ORDER-LOOP", 250_000)),
+    )
+    .await
+    .expect("the look-up ends")
+    .unwrap_err();
+    assert!(matches!(err, Error::Provider(_)), "{err:?}");
+    assert_eq!(count(&server, "GET").await, 10);
+}
+
+#[tokio::test]
+async fn a_listed_payment_without_a_reference_id_is_not_taken_for_ours() {
+    // A server that ignores the reference filter lists an unrelated payment request with no
+    // reference id and the same amount: it is not returned as "already created".
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(PAYMENTS))
+        .respond_with(reply(201, created("pr-new")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut anonymous = listed("pr-anon", "x", 250_000, 0, "unpaid");
+    anonymous.as_object_mut().unwrap().remove("reference_id");
+    lookup("page=1&page_size=100&reference_id=ORDER-ANON")
+        .respond_with(reply(200, ok(json!([anonymous]))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let payment = client(&server)
+        .create_payment(&order("ORDER-ANON", 250_000))
+        .await
+        .unwrap();
+    assert_eq!(payment.id, "pr-new");
+}
+
+#[tokio::test]
 async fn get_maps_each_status_and_encodes_the_id() {
     let server = MockServer::start().await;
     let cases = [

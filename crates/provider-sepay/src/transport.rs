@@ -249,8 +249,8 @@ async fn read_capped(
     Ok(body)
 }
 
-/// A reqwest failure as [`Error::Transport`] with its kind. reqwest's message names the URL, which
-/// holds no credential (the token travels in a header).
+/// A reqwest failure as [`Error::Transport`] with its kind, naming the URL's path but not its
+/// query (no credential is in either: the token travels in a header).
 pub(crate) fn transport_error(e: reqwest::Error) -> Error {
     let kind = if e.is_timeout() {
         TransportErrorKind::Timeout
@@ -261,10 +261,16 @@ pub(crate) fn transport_error(e: reqwest::Error) -> Error {
     } else {
         TransportErrorKind::Other
     };
-    let message = match std::error::Error::source(&e) {
+    // The path only: a query can carry account numbers and filters that do not belong in logs.
+    let path = e.url().map(|u| u.path().to_string());
+    let e = e.without_url();
+    let mut message = match std::error::Error::source(&e) {
         Some(source) => format!("{e}: {source}"),
         None => e.to_string(),
     };
+    if let Some(path) = path {
+        message = format!("{path}: {message}");
+    }
     Error::Transport {
         kind,
         message,
