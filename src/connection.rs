@@ -3,7 +3,7 @@
 //!
 //! | connection | variables | provider |
 //! |---|---|---|
-//! | `finan` | `FINAN_CLIENT_ID`, `FINAN_SECRET_KEY`, optional `FINAN_BASE_URL` (default `https://api.finan.one/open`) | Finan One |
+//! | `finan` | `FINAN_CLIENT_ID`, `FINAN_SECRET_KEY`, optional `FINAN_BASE_URL` (default `https://api.finan.one/open`) and `FINAN_REQUESTS_PER_MINUTE` (default 100, Standard; 500 for Enterprise) | Finan One |
 //! | `sepay-token` | `SEPAY_API_TOKEN`, optional `SEPAY_BASE_URL` (default `https://my.sepay.vn`) | SePay API token |
 //! | `sepay-oauth` | `SEPAY_OAUTH_ACCESS_TOKEN` and/or `SEPAY_OAUTH_REFRESH_TOKEN` with `SEPAY_OAUTH_CLIENT_ID` and `SEPAY_OAUTH_CLIENT_SECRET`, optional `SEPAY_BASE_URL` | SePay OAuth 2.0 |
 //!
@@ -21,6 +21,9 @@ pub const FINAN_CLIENT_ID: &str = "FINAN_CLIENT_ID";
 pub const FINAN_SECRET_KEY: &str = "FINAN_SECRET_KEY";
 /// Finan base URL (default `https://api.finan.one/open`).
 pub const FINAN_BASE_URL: &str = "FINAN_BASE_URL";
+/// Finan client-side pace in requests per minute (default 100, Finan's Standard plan; 500 for
+/// Enterprise): a whole number from 1.
+pub const FINAN_REQUESTS_PER_MINUTE: &str = "FINAN_REQUESTS_PER_MINUTE";
 /// SePay base URL shared by both ways in (default `https://my.sepay.vn`).
 pub const SEPAY_BASE_URL: &str = "SEPAY_BASE_URL";
 /// SePay API token.
@@ -126,6 +129,14 @@ fn finan(var: &dyn Fn(&str) -> Option<String>) -> Result<Arc<dyn BankAccountProv
             .secret_key(secrecy::SecretString::from(secret));
         if let Some(url) = var(FINAN_BASE_URL) {
             builder = builder.base_url(&url);
+        }
+        if let Some(rate) = var(FINAN_REQUESTS_PER_MINUTE) {
+            let per_minute = rate.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                Error::Configuration(format!(
+                    "{FINAN_REQUESTS_PER_MINUTE} must be a whole number from 1, not {rate:?}"
+                ))
+            })?;
+            builder = builder.requests_per_minute(per_minute);
         }
         Ok(Arc::new(builder.build()?))
     }

@@ -68,3 +68,25 @@ fn a_bad_base_url_is_a_configuration_error() {
         Some(Error::Configuration(_))
     ));
 }
+
+#[test]
+fn finan_requests_per_minute_is_read_and_checked() {
+    let ok = build(&[
+        (connection::FINAN_CLIENT_ID, "id"),
+        (connection::FINAN_SECRET_KEY, "secret"),
+        (connection::FINAN_REQUESTS_PER_MINUTE, "500"),
+    ]);
+    assert!(ok[0].is_ok(), "{:?}", ok[0].as_ref().err());
+    for bad in ["0", "fast", "-5"] {
+        let built = build(&[
+            (connection::FINAN_CLIENT_ID, "id"),
+            (connection::FINAN_SECRET_KEY, "secret"),
+            (connection::FINAN_REQUESTS_PER_MINUTE, bad),
+        ]);
+        let err = built[0].as_ref().err().map(|e| &e.error);
+        assert!(
+            matches!(err, Some(Error::Configuration(m)) if m.contains("FINAN_REQUESTS_PER_MINUTE")),
+            "{bad}: {err:?}"
+        );
+    }
+}
