@@ -25,6 +25,9 @@
 //! counts (must be 0), then the medians over the runs. The exit status is non-zero when a 429 was
 //! seen or an account is missing.
 
+#[path = "support/bench.rs"]
+mod bench;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -343,16 +346,6 @@ async fn run(latency: Duration, expected: usize) -> Run {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = args();
@@ -403,18 +396,19 @@ async fn main() -> std::process::ExitCode {
         runs.push(r);
     }
 
-    let library = median(runs.iter().map(|r| r.library).collect());
-    let sequential = median(runs.iter().map(|r| r.sequential).collect());
+    let library = bench::median(&mut runs.iter().map(|r| r.library).collect::<Vec<_>>());
+    let sequential = bench::median(&mut runs.iter().map(|r| r.sequential).collect::<Vec<_>>());
     let ratio = library / floor;
     let speedup = sequential / library;
     let rate_limited: u64 = runs.iter().map(|r| r.rate_limited).sum();
     println!("median library     {library:.3} s");
     println!("median sequential  {sequential:.3} s");
     for (name, f) in &floors {
-        let t = median(
-            runs.iter()
+        let t = bench::median(
+            &mut runs
+                .iter()
                 .filter_map(|r| r.per_connection.iter().find(|(n, _)| n == name).map(|(_, t)| *t))
-                .collect(),
+                .collect::<Vec<_>>(),
         );
         println!("median {name:<12}{t:>7.3} s alone (floor {f:.3} s, ratio {:.2})", t / f);
     }

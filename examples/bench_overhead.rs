@@ -28,6 +28,9 @@
 //! every call's wall time per side and their ratio (goal: at most 1.05), and the median over the
 //! batches of client CPU time per call and the difference in µs.
 
+#[path = "support/bench.rs"]
+mod bench;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -87,34 +90,8 @@ impl Raw {
     }
 }
 
-/// This thread's CPU time in ns (`CLOCK_THREAD_CPUTIME_ID`: exact, unlike the tick-granular
-/// `/proc/thread-self/schedstat`).
-fn thread_cpu_ns() -> Option<u64> {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `now` is a valid, writable timespec for the duration of the call.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    (rc == 0).then(|| now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64)
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
 }
 
 /// Per-call wall times (µs) and per-batch CPU time per call (µs) of one side.
@@ -125,9 +102,9 @@ struct Samples {
 }
 
 fn main() {
-    let rounds: usize = arg("--rounds").map_or(31, |v| v.parse().expect("--rounds N"));
-    let batch: usize = arg("--batch").map_or(300, |v| v.parse().expect("--batch N"));
-    let only = arg("--only");
+    let rounds: usize = bench::arg("--rounds").map_or(31, |v| v.parse().expect("--rounds N"));
+    let batch: usize = bench::arg("--batch").map_or(300, |v| v.parse().expect("--batch N"));
+    let only = bench::arg("--only");
     let run_library = only.as_deref().is_none_or(|o| o == "library");
     let run_raw = only.as_deref().is_none_or(|o| o == "raw");
 
@@ -193,7 +170,7 @@ fn main() {
                     continue;
                 }
                 let samples = if side == 0 { &mut lib } else { &mut raw_s };
-                let cpu0 = thread_cpu_ns();
+                let cpu0 = bench::thread_cpu_ns();
                 for _ in 0..batch {
                     let t0 = Instant::now();
                     if side == 0 {
@@ -203,7 +180,7 @@ fn main() {
                     }
                     samples.calls.push(t0.elapsed().as_secs_f64() * 1e6);
                 }
-                if let Some((b, a)) = thread_cpu_ns().zip(cpu0) {
+                if let Some((b, a)) = bench::thread_cpu_ns().zip(cpu0) {
                     samples.cpu.push((b - a) as f64 / 1e3 / batch as f64);
                 }
             }
@@ -217,8 +194,8 @@ fn main() {
             if s.calls.is_empty() {
                 return None;
             }
-            let med = median(&mut s.calls);
-            let cpu = if s.cpu.is_empty() { f64::NAN } else { median(&mut s.cpu) };
+            let med = bench::median(&mut s.calls);
+            let cpu = if s.cpu.is_empty() { f64::NAN } else { bench::median(&mut s.cpu) };
             println!(
                 "{name:<8} wall median {med:>7.1} µs  p10 {:>7.1}  p90 {:>7.1}  client CPU {cpu:>6.1} µs/call",
                 percentile(&s.calls, 0.1),

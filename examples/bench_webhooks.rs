@@ -22,6 +22,9 @@
 //! wall time and of this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), the ratio of
 //! the CPU medians (goal: at most 1.5) and verifications per second per core (1 / CPU time).
 
+#[path = "support/bench.rs"]
+mod bench;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
@@ -147,50 +150,24 @@ fn expect_payment(verifier: &dyn WebhookVerifier, request: &WebhookRequest<'_>) 
     }
 }
 
-/// This thread's CPU time in ns (`CLOCK_THREAD_CPUTIME_ID`: exact, unlike the tick-granular
-/// `/proc/thread-self/schedstat`).
-fn thread_cpu_ns() -> Option<u64> {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `now` is a valid, writable timespec for the duration of the call.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    (rc == 0).then(|| now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64)
-}
-
 /// Wall and CPU ns per call over one batch.
 fn time_batch(f: &dyn Fn(), batch: u32) -> (f64, Option<f64>) {
-    let cpu0 = thread_cpu_ns();
+    let cpu0 = bench::thread_cpu_ns();
     let t0 = Instant::now();
     for _ in 0..batch {
         f();
     }
     let wall = t0.elapsed().as_nanos() as f64 / f64::from(batch);
-    let cpu = thread_cpu_ns()
+    let cpu = bench::thread_cpu_ns()
         .zip(cpu0)
         .map(|(b, a)| (b - a) as f64 / f64::from(batch));
     (wall, cpu)
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
 fn main() {
-    let rounds: usize = arg("--rounds").map_or(31, |v| v.parse().expect("--rounds N"));
-    let batch: u32 = arg("--batch").map_or(3000, |v| v.parse().expect("--batch N"));
-    let only = arg("--only");
+    let rounds: usize = bench::arg("--rounds").map_or(31, |v| v.parse().expect("--rounds N"));
+    let batch: u32 = bench::arg("--batch").map_or(3000, |v| v.parse().expect("--batch N"));
+    let only = bench::arg("--only");
     let cases: Vec<Case> = [finan_case(), sepay_bank_case(), sepay_ipn_case()]
         .into_iter()
         .filter(|c| only.as_deref().is_none_or(|o| o == c.name))
@@ -224,7 +201,12 @@ fn main() {
     let mut missed = false;
     for (case, s) in cases.iter().zip(&mut samples) {
         let [bw, bc, vw, vc] = s;
-        let (bw, bc, vw, vc) = (median(bw), median(bc), median(vw), median(vc));
+        let (bw, bc, vw, vc) = (
+            bench::median(bw),
+            bench::median(bc),
+            bench::median(vw),
+            bench::median(vc),
+        );
         let ratio = vc / bc;
         let pass = ratio <= GOAL;
         missed |= !pass;
