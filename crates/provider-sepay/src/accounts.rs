@@ -200,12 +200,7 @@ impl SepayClient {
 
 /// N of an OAuth cursor `"p:N"`.
 fn oauth_page_number(cursor: &PageCursor) -> Result<u32, Error> {
-    cursor
-        .as_str()
-        .strip_prefix("p:")
-        .and_then(|n| n.parse::<u32>().ok())
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| bad_cursor(cursor))
+    crate::oauth_api::page_number(cursor).ok_or_else(|| bad_cursor(cursor))
 }
 
 /// SePay bank accounts through the core trait.

@@ -25,6 +25,15 @@ pub(crate) fn page_cursor(n: u32) -> PageCursor {
     PageCursor::new(format!("p:{n}"))
 }
 
+/// N of a cursor [`page_cursor`] made (`"p:N"`, N from 1), or `None` for any other text.
+pub(crate) fn page_number(cursor: &PageCursor) -> Option<u32> {
+    cursor
+        .as_str()
+        .strip_prefix("p:")
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| *n >= 1)
+}
+
 /// The next page after `page`: from `last_page` when SePay sent pagination, else "there may be
 /// more" when the page came back full.
 pub(crate) fn next_page(page: u32, items: usize, limit: u32, pagination: Option<OAuthPagination>) -> Option<u32> {

@@ -115,8 +115,8 @@ struct FileTokensOut<'a> {
 #[serde(deny_unknown_fields)]
 struct FileTokensIn {
     version: u32,
-    access_token: Option<String>,
-    refresh_token: Option<String>,
+    access_token: Option<SecretString>,
+    refresh_token: Option<SecretString>,
     expires_at: Option<DateTime<Utc>>,
 }
 
@@ -178,8 +178,8 @@ fn read_file(path: &Path) -> Result<Option<OAuthTokens>, Error> {
         ));
     }
     Ok(Some(OAuthTokens::new(
-        parsed.access_token.map(SecretString::from),
-        parsed.refresh_token.map(SecretString::from),
+        parsed.access_token,
+        parsed.refresh_token,
         parsed.expires_at,
     )))
 }

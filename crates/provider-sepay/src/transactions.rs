@@ -53,7 +53,7 @@ use rust_decimal::Decimal;
 
 use crate::error::TRANSACTION_SCOPE;
 use crate::mapping::vietnam_time;
-use crate::oauth_api::{check_page, next_page, page_cursor};
+use crate::oauth_api::{check_page, next_page, page_cursor, page_number};
 use crate::transactions_wire::{UserApiTransactionDetails, WireTransaction};
 use crate::wire::{OAuthList, OAuthOne};
 use crate::{Auth, SepayClient};
@@ -488,12 +488,7 @@ impl SepayClient {
             Auth::OAuth(_) => {
                 let number = match &page.cursor {
                     None => 1,
-                    Some(c) => c
-                        .as_str()
-                        .strip_prefix("p:")
-                        .and_then(|n| n.parse::<u32>().ok())
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| bad_cursor(c))?,
+                    Some(c) => page_number(c).ok_or_else(|| bad_cursor(c))?,
                 };
                 let limit = page
                     .limit
@@ -524,16 +519,10 @@ impl SepayClient {
     /// The stream ends after the last page, or with one error item (any error of
     /// [`Self::list_transactions`]).
     pub fn stream_transactions<'a>(
-        &'a self,
+        &self,
         filter: &'a TransactionFilter,
     ) -> BoxStream<'a, Result<SepayTransaction, Error>> {
-        let size = match &self.inner.auth {
-            Auth::ApiToken(_) => TOKEN_MAX_PAGE_SIZE,
-            Auth::OAuth(_) => OAUTH_MAX_PAGE_SIZE,
-        };
-        paginate(PageRequest::first().with_limit(size), move |page| {
-            self.list_transactions(filter, page)
-        })
+        self.stream_transactions_with(filter, &crate::RequestOptions::default())
     }
 
     /// [`Self::stream_transactions`] with `options` (retry policy, timeout) for every page's
