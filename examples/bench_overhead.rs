@@ -3,8 +3,9 @@
 //! computed inline, both against the sandbox on loopback over a reused connection.
 //!
 //! ```text
-//! cargo run --release --example bench_overhead                  # about 20 s
-//! cargo run --release --example bench_overhead -- --rounds 41 --batch 400
+//! cargo run --release --example bench_overhead                  # about 25 s
+//! cargo run --release --example bench_overhead -- --rounds 2001 --batch 10
+//! cargo run --release --example bench_overhead -- --raw-timeout    # raw side with a 30 s timeout too
 //! cargo run --release --example bench_overhead -- --only library   # one side (for a profiler)
 //! ```
 //!
@@ -24,9 +25,17 @@
 //!   span (no subscriber installed), capped body read, envelope and typed decode, mapping to
 //!   `gateway::BankAccount`.
 //!
-//! Each round runs one batch of each side, alternating which goes first. It prints the median of
-//! every call's wall time per side and their ratio (goal: at most 1.05), and the median over the
-//! batches of client CPU time per call and the difference in µs.
+//! Each round runs one small batch of each side (10 calls by default), alternating which goes
+//! first, so both sides see the same machine: on a shared VM the speed of a call drifts by 2x
+//! within a minute, and batches of 300 gave ratios anywhere from 0.9 to 1.1. It prints the median
+//! of every call's wall time per side and their ratio, the median of the per-round ratios (the
+//! goal, at most 1.05, must hold for the larger of the two), and the median over the batches of
+//! client CPU time per call and the difference in µs.
+//!
+//! The library gives every request a timeout (30 s by default), which costs a Tokio timer per
+//! call: registered, polled and cancelled. The raw call has none, as the goal states it;
+//! `--raw-timeout` gives the raw call the same 30 s `reqwest` timeout to show what the rest of the
+//! library costs.
 
 #[path = "support/bench.rs"]
 mod bench;
@@ -42,6 +51,9 @@ use sha2::{Digest, Sha256};
 /// The goal: the library's median call takes at most this times the raw call's.
 const GOAL: f64 = 1.05;
 
+/// Calls per side before measuring (connections open, caches and allocator warm).
+const WARM_UP: usize = 300;
+
 /// What both sides need to reach the sandbox.
 struct Target {
     base_url: String,
@@ -54,6 +66,8 @@ struct Target {
 struct Raw {
     http: reqwest::Client,
     target: Target,
+    /// `--raw-timeout`: the same per-request timeout as the library's default.
+    timeout: Option<Duration>,
 }
 
 impl Raw {
@@ -72,9 +86,11 @@ impl Raw {
         }
         hasher.update(timestamp.as_bytes());
         let signature = hex::encode(hasher.finalize());
-        let response = self
-            .http
-            .get(format!("{}{path}", t.base_url))
+        let mut request = self.http.get(format!("{}{path}", t.base_url));
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request
             .header("content-type", "application/json")
             .header("x-client-id", &t.client_id)
             .header("x-timestamp", timestamp)
@@ -94,17 +110,20 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Per-call wall times (µs) and per-batch CPU time per call (µs) of one side.
+/// Per-call wall times (µs), per-batch CPU time per call (µs) and per-batch median wall time (µs)
+/// of one side.
 #[derive(Default)]
 struct Samples {
     calls: Vec<f64>,
     cpu: Vec<f64>,
+    batch_medians: Vec<f64>,
 }
 
 fn main() {
-    let rounds: usize = bench::arg("--rounds").map_or(31, |v| v.parse().expect("--rounds N"));
-    let batch: usize = bench::arg("--batch").map_or(300, |v| v.parse().expect("--batch N"));
+    let rounds: usize = bench::arg("--rounds").map_or(1001, |v| v.parse().expect("--rounds N"));
+    let batch: usize = bench::arg("--batch").map_or(10, |v| v.parse().expect("--batch N"));
     let only = bench::arg("--only");
+    let raw_timeout = std::env::args().any(|a| a == "--raw-timeout").then_some(Duration::from_secs(30));
     let run_library = only.as_deref().is_none_or(|o| o == "library");
     let run_raw = only.as_deref().is_none_or(|o| o == "raw");
 
@@ -152,13 +171,14 @@ fn main() {
                 secret_key: credentials.finan_secret_key.clone(),
                 account_id: account_id.clone(),
             },
+            timeout: raw_timeout,
         };
 
         // Both sides see the same account; the warm-up opens each side's connection.
         let via_library = library.get_bank_account(&account_id).await.expect("library call");
         let via_raw = raw.get_account().await;
         assert_eq!(via_raw["data"]["account_id"].as_str(), Some(via_library.id.as_str()));
-        for _ in 0..batch {
+        for _ in 0..WARM_UP {
             black_box(library.get_bank_account(&account_id).await.expect("library call"));
             black_box(raw.get_account().await);
         }
@@ -171,6 +191,7 @@ fn main() {
                 }
                 let samples = if side == 0 { &mut lib } else { &mut raw_s };
                 let cpu0 = bench::thread_cpu_ns();
+                let first = samples.calls.len();
                 for _ in 0..batch {
                     let t0 = Instant::now();
                     if side == 0 {
@@ -183,6 +204,8 @@ fn main() {
                 if let Some((b, a)) = bench::thread_cpu_ns().zip(cpu0) {
                     samples.cpu.push((b - a) as f64 / 1e3 / batch as f64);
                 }
+                let mut this_batch = samples.calls[first..].to_vec();
+                samples.batch_medians.push(bench::median(&mut this_batch));
             }
         }
 
@@ -190,6 +213,10 @@ fn main() {
             "per-call overhead: GET /open/api/v1/bank-accounts/{{id}} on loopback, {rounds} interleaved rounds of {batch} calls per side"
         );
         println!("sandbox: own runtime/thread, Finan rate limit off; library client: rate_limit(u32::MAX, 1 s)");
+        println!(
+            "timeouts: library 30 s per request (its default); raw {}",
+            if raw_timeout.is_some() { "30 s per request (--raw-timeout)" } else { "none" }
+        );
         let report = |name: &str, s: &mut Samples| -> Option<(f64, f64)> {
             if s.calls.is_empty() {
                 return None;
@@ -206,9 +233,22 @@ fn main() {
         let l = report("library", &mut lib);
         let r = report("raw", &mut raw_s);
         if let (Some((lw, lc)), Some((rw, rc))) = (l, r) {
-            let ratio = lw / rw;
+            // The machine's speed drifts between rounds (a shared VM); each round's two batches
+            // run back to back, so the median of the per-round ratios cancels that drift. The
+            // ratio of the pooled medians is printed too, and the goal must hold for both.
+            let mut paired: Vec<f64> = lib
+                .batch_medians
+                .iter()
+                .zip(&raw_s.batch_medians)
+                .map(|(l, r)| l / r)
+                .collect();
+            let paired = bench::median(&mut paired);
+            let pooled = lw / rw;
+            let ratio = paired.max(pooled);
+            println!("ratio of pooled medians (library / raw): {pooled:.3}");
+            println!("median of per-round ratios:             {paired:.3}");
             println!(
-                "ratio (library / raw median wall): {ratio:.3}  goal <= {GOAL}: {}",
+                "ratio (the larger of the two): {ratio:.3}  goal <= {GOAL}: {}",
                 if ratio <= GOAL {
                     "PASS".to_string()
                 } else {
