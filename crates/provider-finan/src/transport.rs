@@ -229,6 +229,53 @@ impl Transport {
         .await
     }
 
+    /// `PUT base/segments...` with `body` serialized once as JSON, signed and sent once like
+    /// [`Self::post`]: an update that failed ambiguously (timeout, 5xx) is not re-sent here, the
+    /// caller reads the resource back instead.
+    // Used by the customer, product and invoice endpoints (committed next).
+    #[allow(dead_code)]
+    pub(crate) async fn put_with<B: serde::Serialize>(
+        &self,
+        segments: &[&str],
+        body: &B,
+        what: &'static str,
+        options: &RequestOptions,
+    ) -> Result<Reply> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::InvalidRequest(ErrorContext::new(format!("could not serialize the request: {e}"))))?;
+        self.send(
+            Method::PUT,
+            segments,
+            &[],
+            bytes,
+            what,
+            options.get_timeout().unwrap_or(self.timeout),
+            1,
+        )
+        .await
+    }
+
+    /// `DELETE base/segments...` with no body (the empty payload is what is signed), sent once
+    /// like [`Self::post`]: never retried here.
+    #[allow(dead_code)]
+    pub(crate) async fn delete_with(
+        &self,
+        segments: &[&str],
+        what: &'static str,
+        options: &RequestOptions,
+    ) -> Result<Reply> {
+        self.send(
+            Method::DELETE,
+            segments,
+            &[],
+            Vec::new(),
+            what,
+            options.get_timeout().unwrap_or(self.timeout),
+            1,
+        )
+        .await
+    }
+
     /// One paced attempt, in a `finan.request` span (provider, operation, method, path without
     /// the query, attempt, `http.status`, request id, elapsed ms; never headers).
     #[allow(clippy::too_many_arguments)]
