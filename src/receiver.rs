@@ -46,6 +46,7 @@
 //! | authentic but unreadable ([`WebhookError::Malformed`]) | the provider's success reply, logged at `warn` | not called |
 //! | event already handled (same route and event id, within the retention) | the provider's success reply | not called |
 //! | the same event is being handled right now (a concurrent duplicate delivery) | `409` with `Retry-After` | not called |
+//! | the [`EventStore`] cannot be reached | `503` with `Retry-After` | not called |
 //! | new event, handler returns `Ok` | the provider's success reply | called once |
 //! | new event, handler returns `Err` (or panics) | `500` | called; a later delivery calls it again |
 //! | new event on a [`WebhookReceiver::route_with_provider`] route whose resolution fails | `500` | not called; a later delivery tries again |
@@ -62,31 +63,38 @@
 //! **Deduplication.** Providers resend a delivery until they get a success reply, and may send
 //! one twice anyway. Events are deduplicated by `(route, event id)` ([`PaymentEvent::event_id`];
 //! per route, because two routes of one provider, such as SePay's bank webhook and its payment
-//! gateway IPN, number their events independently) in memory: an event is marked in flight while the handler runs, and done when it returns `Ok`.
-//! Done marks are forgotten after [`WebhookReceiver::dedup_retention`] (default 24 hours, far
-//! longer than any provider retries). A handler error (or panic) removes the mark and answers
+//! gateway IPN, number their events independently) in an [`EventStore`]: before the handler runs,
+//! the delivery claims the event ([`EventStore::claim`], with a lease of
+//! [`WebhookReceiver::claim_lease`], default 2 minutes); when the handler returns `Ok` the event is
+//! marked done and remembered for [`WebhookReceiver::dedup_retention`] (default 24 hours, far
+//! longer than any provider retries). A handler error (or panic) releases the claim and answers
 //! `500`, so the provider's next retry runs the handler again. A duplicate arriving while the first
 //! delivery is still being handled gets `409`, so the provider retries it later (if the first one
 //! then fails, the retry runs it; if it succeeds, the retry is acknowledged). Events without an id
 //! (an [`PaymentEvent::Unknown`] that carries none) are handed to the handler every time. The
 //! handler runs in its own task: a provider that hangs up does not cancel it half way.
 //!
-//! The store lives in this process only: after a restart, or with several instances behind a load
-//! balancer, a retried delivery can reach the handler again. Make the handler idempotent too
-//! (e.g. a unique index on the payment id) where a double credit matters. Keep the handler quick:
-//! Finan gives up on a reply slower than 30 seconds and does not retry it.
+//! The default store ([`MemoryEventStore`]) lives in this process only: after a restart, or with
+//! several instances behind a load balancer, a retried delivery can reach the handler again. Give
+//! every instance the same shared store ([`WebhookReceiver::event_store`]) to handle each event
+//! exactly once across all of them. An instance that dies while handling an event leaves a claim
+//! that lapses with its lease; the provider's next delivery after that runs the handler again, so
+//! keep the lease above the handler's longest run. When the store cannot be reached the delivery
+//! is answered `503` with `Retry-After` and the handler is not called (fail closed: the provider
+//! delivers again later, nothing is lost). If marking a handled event done fails, the delivery is
+//! still acknowledged (the handler did its work) and the claim lapses with its lease. Keep the
+//! handler quick: Finan gives up on a reply slower than 30 seconds and does not retry it.
 //!
 //! **Nothing secret is logged or answered.** Refusals carry a fixed body
 //! (`{"success":false,"error":"..."}`), never the verifier's or the handler's error; logs name the
 //! route (as registered, without the query), the provider, the event id and the
 //! [`WebhookError`] (which never holds a key or signature), never header values.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{OriginalUri, Request};
@@ -96,8 +104,8 @@ use axum::routing::post;
 use axum::Router;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
-use tokio::sync::Mutex;
 
+pub use gateway_core::event_store::{Claim, ClaimToken, EventStore, MemoryEventStore};
 pub use gateway_core::webhook::Acknowledgement;
 use gateway_core::webhook::{PaymentEvent, WebhookError, WebhookRequest, WebhookVerifier};
 use gateway_core::PaymentProvider;
@@ -108,6 +116,10 @@ pub use axum;
 
 /// How long a handled event is remembered when none is set: 24 hours.
 pub const DEFAULT_DEDUP_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long a delivery's claim on an event lasts when none is set: 2 minutes, well above Finan's
+/// 30-second reply limit and below its first retry (5 minutes).
+pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(2 * 60);
 
 /// The largest body read when no limit is set: 1 MiB. Verifiers apply their own limit on top
 /// (Finan's default: 64 KiB).
@@ -146,18 +158,22 @@ pub struct WebhookReceiver {
     routes: Vec<RouteSpec>,
     handler: Option<Arc<Handler>>,
     dedup_retention: Duration,
+    claim_lease: Duration,
     max_body_bytes: usize,
+    events: Option<Arc<dyn EventStore>>,
 }
 
 impl WebhookReceiver {
-    /// A receiver with no routes and no handler yet, remembering handled events for 24 hours and
-    /// reading bodies of at most 1 MiB.
+    /// A receiver with no routes and no handler yet, remembering handled events in memory for 24
+    /// hours and reading bodies of at most 1 MiB.
     pub fn new() -> Self {
         Self {
             routes: Vec::new(),
             handler: None,
             dedup_retention: DEFAULT_DEDUP_RETENTION,
+            claim_lease: DEFAULT_CLAIM_LEASE,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            events: None,
         }
     }
 
@@ -222,6 +238,22 @@ impl WebhookReceiver {
         self
     }
 
+    /// Where handled events are recorded; default a [`MemoryEventStore`] of this receiver's own.
+    /// Give every instance of the app the same shared store (Redis, PostgreSQL, or an own
+    /// implementation) so that each event is handled once across all of them.
+    pub fn event_store(mut self, store: Arc<dyn EventStore>) -> Self {
+        self.events = Some(store);
+        self
+    }
+
+    /// How long a delivery's claim on an event lasts before another delivery may take it over
+    /// (when the instance handling it died); default 2 minutes. Keep it above the handler's
+    /// longest run: a handler still running when its lease lapses may run twice.
+    pub fn claim_lease(mut self, lease: Duration) -> Self {
+        self.claim_lease = lease;
+        self
+    }
+
     /// The largest body read, in bytes; default 1 MiB. A longer body is answered `413` before it
     /// is read into memory (the verifier's own limit, usually smaller, also applies).
     pub fn max_body_bytes(mut self, max: usize) -> Self {
@@ -242,8 +274,9 @@ impl WebhookReceiver {
         let shared = Arc::new(Shared {
             handler,
             retention: self.dedup_retention,
+            lease: self.claim_lease,
             max_body_bytes: self.max_body_bytes,
-            seen: Mutex::new(Seen::new()),
+            events: self.events.unwrap_or_else(|| Arc::new(MemoryEventStore::new())),
         });
         let mut router = Router::new();
         for RouteSpec {
@@ -253,7 +286,6 @@ impl WebhookReceiver {
         } in self.routes
         {
             let route = Arc::new(Route {
-                key_path: Arc::from(path.as_str()),
                 path: path.clone(),
                 verifier,
                 resolver,
@@ -288,7 +320,9 @@ impl fmt::Debug for WebhookReceiver {
             .field("routes", &routes)
             .field("handler", &self.handler.is_some())
             .field("dedup_retention", &self.dedup_retention)
+            .field("claim_lease", &self.claim_lease)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("event_store", &self.events)
             .finish()
     }
 }
@@ -297,8 +331,9 @@ impl fmt::Debug for WebhookReceiver {
 struct Shared {
     handler: Arc<Handler>,
     retention: Duration,
+    lease: Duration,
     max_body_bytes: usize,
-    seen: Mutex<Seen>,
+    events: Arc<dyn EventStore>,
 }
 
 /// A route as registered, before the router is built.
@@ -311,51 +346,9 @@ struct RouteSpec {
 /// One registered path with its verifier (and the provider that completes its events, if any).
 struct Route {
     path: String,
-    /// The path again, shared by the deduplication keys of this route.
-    key_path: Arc<str>,
     verifier: Arc<dyn WebhookVerifier>,
     resolver: Option<Arc<dyn PaymentProvider>>,
     shared: Arc<Shared>,
-}
-
-/// Where an event id stands.
-#[derive(Debug, Clone, Copy)]
-enum State {
-    /// The handler is running for it.
-    InFlight,
-    /// The handler returned `Ok` at this instant.
-    Done(Instant),
-}
-
-/// `(route path, event id)`: each route has one verifier, so one space of event ids. Two routes of
-/// one provider (SePay's bank webhook and its payment gateway IPN) number their events apart, and
-/// one must not swallow the other's as a duplicate.
-type Key = (Arc<str>, String);
-
-/// The deduplication store: event ids with their state, swept of expired done marks now and then.
-struct Seen {
-    entries: HashMap<Key, State>,
-    last_sweep: Instant,
-}
-
-impl Seen {
-    fn new() -> Self {
-        Self {
-            entries: HashMap::new(),
-            last_sweep: Instant::now(),
-        }
-    }
-
-    /// Drops done marks older than `retention`, at most once a minute (or once per retention,
-    /// when shorter), so a busy receiver does not walk the whole map on every delivery.
-    fn sweep(&mut self, now: Instant, retention: Duration) {
-        if now.duration_since(self.last_sweep) < retention.min(Duration::from_secs(60)) {
-            return;
-        }
-        self.entries
-            .retain(|_, state| !matches!(state, State::Done(at) if now.duration_since(*at) >= retention));
-        self.last_sweep = now;
-    }
 }
 
 /// Why the body could not be read.
@@ -415,28 +408,43 @@ impl Route {
     /// Deduplicates `event`, runs the handler when it is new, and answers.
     async fn dispatch(&self, event: PaymentEvent) -> Response {
         let provider = event.provider();
-        let key: Option<Key> = event.event_id().map(|id| (Arc::clone(&self.key_path), id.to_string()));
-        let event_id = key.as_ref().map_or_else(String::new, |(_, id)| id.clone());
+        let event_id = event.event_id().map(str::to_string);
+        let shown_id = event_id.clone().unwrap_or_default();
         let shared = &self.shared;
 
-        if let Some(key) = &key {
-            let now = Instant::now();
-            let mut seen = shared.seen.lock().await;
-            seen.sweep(now, shared.retention);
-            match seen.entries.get(key) {
-                Some(State::Done(at)) if now.duration_since(*at) < shared.retention => {
-                    tracing::debug!(route = %self.path, provider, %event_id, "duplicate webhook: already handled");
+        // `(route, event id)`: each route has one verifier, so one space of event ids. Two routes
+        // of one provider (SePay's bank webhook and its IPN) number their events apart, and one
+        // must not swallow the other's as a duplicate. A space cannot occur in a request path.
+        let key = event_id.map(|id| format!("{} {id}", self.path));
+        let claim = match &key {
+            None => None,
+            Some(key) => match shared.events.claim(key, shared.lease).await {
+                Ok(Claim::Claimed(token)) => Some((key.clone(), token)),
+                Ok(Claim::Done) => {
+                    tracing::debug!(route = %self.path, provider, event_id = %shown_id, "duplicate webhook: already handled");
                     return acknowledge(self.verifier.acknowledgement());
                 }
-                Some(State::InFlight) => {
-                    tracing::debug!(route = %self.path, provider, %event_id, "duplicate webhook while the first is being handled: retry later");
-                    return retry_later();
+                Ok(Claim::InProgress) => {
+                    tracing::debug!(route = %self.path, provider, event_id = %shown_id, "duplicate webhook while the first is being handled: retry later");
+                    return retry_later(StatusCode::CONFLICT, "this event is being processed; retry later");
                 }
-                _ => {
-                    seen.entries.insert(key.clone(), State::InFlight);
+                Ok(other) => {
+                    tracing::error!(route = %self.path, provider, event_id = %shown_id, claim = ?other, "unknown claim outcome: retry later");
+                    return retry_later(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the event store is unavailable; retry later",
+                    );
                 }
-            }
-        }
+                Err(error) => {
+                    tracing::error!(route = %self.path, provider, event_id = %shown_id, %error, "webhook event store unavailable: answering 503 so the provider retries");
+                    return retry_later(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the event store is unavailable; retry later",
+                    );
+                }
+            },
+        };
+        let event_id = shown_id;
 
         // The handler and the bookkeeping after it run in their own task: if the provider hangs
         // up, axum drops this future, and the mark must still end up done or removed.
@@ -457,12 +465,16 @@ impl Route {
             .catch_unwind()
             .await
             .unwrap_or_else(|_| Err("the handler panicked".to_string()));
-            if let Some(key) = key {
-                let mut seen = task_shared.seen.lock().await;
-                match outcome {
-                    Ok(()) => seen.entries.insert(key, State::Done(Instant::now())),
-                    Err(_) => seen.entries.remove(&key),
+            if let Some((key, token)) = claim {
+                let events = &task_shared.events;
+                let recorded = match outcome {
+                    Ok(()) => events.complete(&key, &token, task_shared.retention).await,
+                    Err(_) => events.release(&key, &token).await,
                 };
+                if let Err(error) = recorded {
+                    // The claim lapses with its lease; the outcome stands.
+                    tracing::error!(%error, handled = outcome.is_ok(), "webhook event store: could not record the handler's outcome");
+                }
             }
             outcome
         });
@@ -530,9 +542,10 @@ fn refusal(status: StatusCode, message: &'static str) -> Response {
         .into_response()
 }
 
-/// `409` with `Retry-After`: the same event is being handled by another delivery right now.
-fn retry_later() -> Response {
-    let mut response = refusal(StatusCode::CONFLICT, "this event is being processed; retry later");
+/// `status` with `Retry-After`: `409` while the same event is being handled by another delivery,
+/// `503` while the event store cannot be reached.
+fn retry_later(status: StatusCode, message: &'static str) -> Response {
+    let mut response = refusal(status, message);
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, header::HeaderValue::from_static(RETRY_AFTER_SECS));

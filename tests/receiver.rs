@@ -471,3 +471,195 @@ async fn event_ids_are_deduplicated_per_route_not_per_provider() {
     }
     assert_eq!(seen.calls(), 2, "once per route; the repeats are duplicates");
 }
+
+// ---- Several instances sharing one event store (issue 7) ----------------------------------------
+//
+// Each instance is its own receiver and server; they share only the `EventStore`, as instances
+// behind a load balancer share a Redis or PostgreSQL store. The shared-server versions of these
+// scenarios run against the stores' real servers; these pin the receiver's side of the contract.
+
+use gateway::receiver::{Claim, ClaimToken, EventStore, MemoryEventStore};
+
+/// `n` receiver instances with the Finan verifier on [`PATH`], all sharing `store` and one
+/// handler (recording into the returned [`Seen`]); their base URLs.
+async fn instances(n: usize, store: Arc<dyn EventStore>, delay: Duration, failures: usize) -> (Vec<String>, Seen) {
+    let seen = Seen::default();
+    let mut bases = Vec::new();
+    for _ in 0..n {
+        let router = WebhookReceiver::new()
+            .route(PATH, Arc::new(verifier()))
+            .handler(seen.handler(delay, failures))
+            .event_store(Arc::clone(&store))
+            .into_router();
+        bases.push(serve(router).await);
+    }
+    (bases, seen)
+}
+
+/// Delivers [`PAYMENT`] `copies` times at once, round-robin over `bases`; the statuses.
+async fn deliver_concurrently(bases: &[String], copies: usize) -> Vec<(u16, String)> {
+    let deliveries = (0..copies).map(|i| deliver(&bases[i % bases.len()], PAYMENT));
+    futures::future::join_all(deliveries).await
+}
+
+fn count(replies: &[(u16, String)], status: u16) -> usize {
+    replies.iter().filter(|(s, _)| *s == status).count()
+}
+
+#[tokio::test]
+async fn five_concurrent_deliveries_to_four_instances_run_the_handler_once() {
+    let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::new());
+    let (bases, seen) = instances(4, store, Duration::from_millis(300), 0).await;
+
+    let replies = deliver_concurrently(&bases, 5).await;
+    println!(
+        "4 instances, 5 concurrent deliveries: handler runs {}, 200 x {}, 409 x {}",
+        seen.calls(),
+        count(&replies, 200),
+        count(&replies, 409)
+    );
+    assert_eq!(seen.calls(), 1, "{replies:?}");
+    assert_eq!(count(&replies, 200) + count(&replies, 409), 5, "{replies:?}");
+    assert!(count(&replies, 200) >= 1, "{replies:?}");
+
+    // The provider retries the 409s, on any instance: acknowledged, never run again.
+    for base in &bases {
+        let (status, body) = deliver(base, PAYMENT).await;
+        assert_finan_ack(status, &body);
+    }
+    assert_eq!(seen.calls(), 1);
+}
+
+#[tokio::test]
+async fn across_instances_a_failed_first_run_is_run_again_by_a_later_delivery() {
+    let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::new());
+    let (bases, seen) = instances(4, store, Duration::from_millis(300), 1).await;
+
+    let replies = deliver_concurrently(&bases, 5).await;
+    println!(
+        "4 instances, 5 concurrent deliveries, handler fails once: handler runs {}, 500 x {}, 409 x {}",
+        seen.calls(),
+        count(&replies, 500),
+        count(&replies, 409)
+    );
+    assert_eq!(seen.calls(), 1, "{replies:?}");
+    assert_eq!(count(&replies, 500), 1, "{replies:?}");
+    assert_eq!(count(&replies, 409), 4, "{replies:?}");
+
+    // A later delivery, on another instance, runs it again; after that it is done everywhere.
+    let (status, body) = deliver(&bases[3], PAYMENT).await;
+    assert_finan_ack(status, &body);
+    assert_eq!(seen.calls(), 2);
+    let replies = deliver_concurrently(&bases, 5).await;
+    assert_eq!(count(&replies, 200), 5, "{replies:?}");
+    assert_eq!(seen.calls(), 2);
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_dead_instance_lapses_with_its_lease() {
+    let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::new());
+    let (bases, seen) = instances(2, Arc::clone(&store), Duration::ZERO, 0).await;
+
+    // An instance claimed the event and died before finishing: its claim holds for its lease.
+    let headers = signer(SECRET).sign(PATH, PAYMENT, now());
+    let event_id = verifier()
+        .verify(&gateway::WebhookRequest::new("POST", PATH, PAYMENT).with_headers(headers.iter().map(|(n, v)| (n, v))))
+        .expect("a valid delivery")
+        .event_id()
+        .expect("Finan events carry an id")
+        .to_string();
+    let key = format!("{PATH} {event_id}");
+    assert!(matches!(
+        store.claim(&key, Duration::from_millis(400)).await.unwrap(),
+        Claim::Claimed(_)
+    ));
+
+    let (status, body) = deliver(&bases[0], PAYMENT).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(seen.calls(), 0);
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, body) = deliver(&bases[1], PAYMENT).await;
+    assert_finan_ack(status, &body);
+    assert_eq!(seen.calls(), 1, "the next delivery after the lease runs the handler");
+}
+
+/// An event store that can be switched off: every call fails with `Error::Store` meanwhile.
+#[derive(Debug, Default)]
+struct SwitchableStore {
+    inner: MemoryEventStore,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl SwitchableStore {
+    fn check(&self) -> Result<(), gateway::Error> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(gateway::Error::Store {
+                message: "connection refused (test)".into(),
+                source: None,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl EventStore for SwitchableStore {
+    async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, gateway::Error> {
+        self.check()?;
+        self.inner.claim(key, lease).await
+    }
+
+    async fn complete(&self, key: &str, token: &ClaimToken, retention: Duration) -> Result<(), gateway::Error> {
+        self.check()?;
+        self.inner.complete(key, token, retention).await
+    }
+
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<(), gateway::Error> {
+        self.check()?;
+        self.inner.release(key, token).await
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_is_down_gets_503_with_retry_after_and_work_resumes_after() {
+    let store = Arc::new(SwitchableStore::default());
+    let (bases, seen) = instances(2, store.clone(), Duration::ZERO, 0).await;
+
+    store.down.store(true, Ordering::SeqCst);
+    let headers = signer(SECRET).sign(PATH, PAYMENT, now());
+    let reply = reqwest::Client::new()
+        .post(format!("{}{PATH}", bases[0]))
+        .header("content-type", "application/json")
+        .headers(
+            headers
+                .iter()
+                .map(|(n, v)| (n.parse().unwrap(), v.parse().unwrap()))
+                .collect(),
+        )
+        .body(PAYMENT.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 503);
+    assert!(reply.headers().contains_key("retry-after"));
+    let body = reply.text().await.unwrap();
+    assert!(
+        !body.contains("connection refused"),
+        "the store's error is not sent: {body}"
+    );
+    assert_eq!(
+        seen.calls(),
+        0,
+        "fail closed: the handler does not run without the store"
+    );
+
+    store.down.store(false, Ordering::SeqCst);
+    let (status, body) = deliver(&bases[1], PAYMENT).await;
+    assert_finan_ack(status, &body);
+    assert_eq!(seen.calls(), 1);
+    let (status, body) = deliver(&bases[0], PAYMENT).await;
+    assert_finan_ack(status, &body);
+    assert_eq!(seen.calls(), 1);
+}

@@ -13,6 +13,7 @@
 //!   requests they issue (bank transfers to the merchant's own account).
 //! - [`page`]: [`PageRequest`], [`Page`] and the all-pages stream with its loop guard.
 //! - [`error`]: the one [`Error`] type every call returns.
+//! - [`event_store`]: [`EventStore`], exactly-once handling of webhook events across instances.
 //! - [`webhook`]: [`WebhookVerifier`], the raw [`WebhookRequest`] it checks, the [`PaymentEvent`] it
 //!   yields and the [`WebhookError`] it fails with; [`Clock`] for the replay window.
 //! - [`retry`]: [`RetryPolicy`] and [`RequestOptions`], shared by every provider client.
@@ -24,6 +25,7 @@
 pub mod account;
 pub mod bank;
 pub mod error;
+pub mod event_store;
 pub mod lenient;
 pub mod money;
 pub mod page;
@@ -39,6 +41,7 @@ pub mod webhook;
 pub use account::{AccountKind, AccountStatus, BankAccount};
 pub use bank::Bank;
 pub use error::{Error, ErrorContext, Result, TransportErrorKind};
+pub use event_store::{Claim, ClaimToken, EventStore, MemoryEventStore};
 pub use money::{Currency, Money, MoneyError, MoneyTotals};
 pub use page::{paginate, Page, PageCursor, PageRequest, MAX_EMPTY_PAGES};
 pub use payment::{
