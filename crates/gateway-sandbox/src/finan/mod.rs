@@ -18,6 +18,9 @@
 //! | `GET /open/api/v1/bank-accounts/{id}` | yes | one sub account |
 //! | `GET, POST /open/api/v1/payments` | yes | payment requests: paged list (`reference_type`, `reference_id`), create |
 //! | `GET /open/api/v1/payments/{id}` | yes | one payment request |
+//! | `GET, POST /open/api/v1/customers`, `/products`, `/invoices` | yes | paged list, create (`409` on a duplicate `customer_code`, `sku_code`, `invoice_code`) |
+//! | `GET, PUT, DELETE /open/api/v1/customers/{id}`, `/products/{id}`, `/invoices/{id}` | yes | one record: read, replace, delete (`business.rs` has the checks and the invoice totals) |
+//! | `GET /__sandbox/finan/invoices/{id}` | no | the page an invoice's `payment_link` points to |
 //! | `POST /__sandbox/finan/payments/{id}/pay` | no | `{"amount": 3000000, "method"?: "card"}`: a customer pays; the webhook follows |
 //! | `POST /__sandbox/finan/payments/{id}/expire` | no | the request's 30 minutes end now |
 //! | `GET, POST /__sandbox/finan/webhook` | no | read or set `{"url": "http://127.0.0.1:PORT/path"}` (`null` removes it) |
@@ -26,7 +29,8 @@
 //!
 //! The same controls exist in-process on [`FinanState`]: [`FinanState::pay`],
 //! [`FinanState::expire`], [`FinanState::set_webhook_url`], [`FinanState::deliveries`],
-//! [`FinanState::wait_for_deliveries`], [`FinanState::payment_requests`], [`FinanState::faults`].
+//! [`FinanState::wait_for_deliveries`], [`FinanState::payment_requests`], [`FinanState::faults`],
+//! [`FinanState::invoice`], [`FinanState::invoices`].
 //!
 //! Control answers: `200` with the envelope; `404` unknown payment request, `409` expired request,
 //! `422` zero or negative amount or unknown method, `400` malformed body.
@@ -37,6 +41,8 @@
 //! slower than [`crate::SandboxConfig::finan_webhook_timeout`] counts as "Timeout" and, as
 //! documented, is not retried.
 
+mod business;
+mod business_handlers;
 mod envelope;
 mod gate;
 mod handlers;
@@ -54,6 +60,8 @@ mod vietqr;
 mod webhooks;
 
 #[cfg(test)]
+mod business_tests;
+#[cfg(test)]
 mod payment_tests;
 #[cfg(test)]
 mod tests;
@@ -66,6 +74,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
+pub use business::InvoiceSummary;
 pub use payments::{
     BankTransferDetail, Item, Party, PayError, PaymentMethod, PaymentReceipt, PaymentRecord, PaymentRequest,
     PaymentStatus,
@@ -209,6 +218,37 @@ pub(crate) fn router(state: Arc<FinanState>) -> axum::Router {
             get(payment_handlers::list).post(payment_handlers::create),
         )
         .route("/open/api/v1/payments/{id}", get(payment_handlers::get))
+        .route(
+            "/open/api/v1/customers",
+            get(business_handlers::list_customers).post(business_handlers::create_customer),
+        )
+        .route(
+            "/open/api/v1/customers/{id}",
+            get(business_handlers::get_customer)
+                .put(business_handlers::update_customer)
+                .delete(business_handlers::delete_customer),
+        )
+        .route(
+            "/open/api/v1/products",
+            get(business_handlers::list_products).post(business_handlers::create_product),
+        )
+        .route(
+            "/open/api/v1/products/{id}",
+            get(business_handlers::get_product)
+                .put(business_handlers::update_product)
+                .delete(business_handlers::delete_product),
+        )
+        .route(
+            "/open/api/v1/invoices",
+            get(business_handlers::list_invoices).post(business_handlers::create_invoice),
+        )
+        .route(
+            "/open/api/v1/invoices/{id}",
+            get(business_handlers::get_invoice)
+                .put(business_handlers::update_invoice)
+                .delete(business_handlers::delete_invoice),
+        )
+        .route("/__sandbox/finan/invoices/{id}", get(business_handlers::invoice_page))
         .route("/__sandbox/finan/payments/{id}/pay", post(payer::pay))
         .route("/__sandbox/finan/payments/{id}/expire", post(payer::expire))
         .route(

@@ -97,7 +97,17 @@ impl FinanState {
 
     fn apply_payment(&self, id: &str, amount: u64, method: Option<PaymentMethod>) -> Result<PaymentReceipt, PayError> {
         let now = self.now_unix();
-        let receipt = self.store().payments_mut().pay(id, amount, method, now)?;
+        let receipt = {
+            let mut store = self.store();
+            let receipt = store.payments_mut().pay(id, amount, method, now)?;
+            // A payment request for an invoice pays the invoice too.
+            if receipt.request.reference_type.as_deref() == Some("invoice") {
+                store
+                    .business_mut()
+                    .record_payment(&receipt.request.reference_id, amount, now);
+            }
+            receipt
+        };
         self.webhooks.dispatch(&receipt);
         Ok(receipt)
     }

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::business::Business;
 use super::envelope::Meta;
 use super::payments::Ledger;
 use super::query::paginate;
@@ -70,6 +71,8 @@ pub(super) struct Store {
     masters: Vec<Account>,
     subs: Vec<Account>,
     payments: Ledger,
+    /// Customers, products and invoices (an invoice's payments come through `payments`).
+    business: Business,
 }
 
 impl Store {
@@ -78,7 +81,21 @@ impl Store {
             masters,
             subs,
             payments: Ledger::default(),
+            business: Business::default(),
         }
+    }
+
+    pub fn business(&self) -> &Business {
+        &self.business
+    }
+
+    pub fn business_mut(&mut self) -> &mut Business {
+        &mut self.business
+    }
+
+    /// The business records with the accounts an invoice's `account_id` may name, borrowed apart.
+    pub fn business_and_accounts(&mut self) -> (&mut Business, &[Account], &[Account]) {
+        (&mut self.business, &self.masters, &self.subs)
     }
 
     pub fn payments(&self) -> &Ledger {
