@@ -9,6 +9,7 @@
 //! - [`account`]: [`BankAccount`] and its status and kind.
 //! - [`payment`]: payment request models for [`PaymentProvider`].
 //! - [`payout`]: [`PayoutProvider`] and its models (payouts confirmed with an OTP).
+//! - [`payout`]: [`PayoutProvider`] and its models (payouts confirmed with an OTP).
 //! - [`payment_store`]: [`PaymentRequestStore`], for providers that keep no record of the payment
 //!   requests they issue (bank transfers to the merchant's own account).
 //! - [`page`]: [`PageRequest`], [`Page`] and the all-pages stream with its loop guard.
@@ -32,6 +33,7 @@ pub mod page;
 pub mod payment;
 pub mod payment_store;
 pub mod payout;
+pub mod payout;
 pub mod provider;
 pub mod retry;
 #[cfg(feature = "testing")]
@@ -49,6 +51,7 @@ pub use payment::{
     RedirectUrls,
 };
 pub use payment_store::{InsertOutcome, MemoryPaymentRequestStore, PaymentRequestStore};
+pub use payout::{Beneficiary, CreatePayout, Payout, PayoutFilter, PayoutProvider, PayoutStatus};
 pub use payout::{Beneficiary, CreatePayout, Payout, PayoutFilter, PayoutProvider, PayoutStatus};
 pub use provider::{BankAccountProvider, PaymentProvider, Provider};
 pub use retry::{parse_retry_after, RequestOptions, RetryPolicy};

@@ -9,6 +9,9 @@
 //! - [`PaymentProvider`] for [`FinanClient`] ([`payments`]): create (`POST /api/v1/payments`, checked
 //!   before sending, never twice for one reference id), get and list payment requests; Finan-only
 //!   options in [`FinanPaymentOptions`] and [`FinanPaymentFilter`]; amounts in VND (whole đồng).
+//! - [`PayoutProvider`] for [`FinanClient`] ([`payouts`]): create (`POST /api/v1/payouts`, checked
+//!   before sending, never sent twice for one reference id), confirm with the OTP, get and list payouts;
+//!   Enterprise accounts from a whitelisted IP only ([`gateway_core::Error::Forbidden`] names the cause).
 //! - [`retry`]: reads (`GET`) are retried on connection errors, timeouts, 429, 502, 503 and 504
 //!   with exponential backoff and jitter, at least the `Retry-After`, within a total budget
 //!   ([`RetryPolicy`], default 3 retries within 30 s); writes never are. [`RequestOptions`] override
@@ -65,6 +68,9 @@ mod paging;
 pub mod payment_mapping;
 pub mod payment_wire;
 pub mod payments;
+pub mod payout_mapping;
+pub mod payout_wire;
+pub mod payouts;
 pub mod retry;
 pub mod signing;
 mod transport;
@@ -72,8 +78,9 @@ pub mod webhook;
 pub mod wire;
 
 pub use accounts::{AccountFilter, CreateBankAccount, CreatedBankAccount};
-pub use gateway_core::{BankAccountProvider, PaymentProvider};
+pub use gateway_core::{BankAccountProvider, PaymentProvider, PayoutProvider};
 pub use payments::{FinanPaymentFilter, FinanPaymentOptions};
+pub use payouts::is_insufficient_balance;
 pub use retry::{RequestOptions, RetryPolicy};
 pub use secrecy::SecretString;
 pub use transport::decode_reply;

@@ -477,7 +477,7 @@ impl PaymentProvider for FinanClient {
 /// True when a failed POST may still have created the payment: a timeout, a connection broken
 /// after sending, an HTTP 5xx, or a reply that could not be read. Not: a connection that could
 /// not be made, a 4xx, a rate limit, an error code in a 2xx reply.
-fn may_have_reached_finan(err: &Error) -> bool {
+pub(crate) fn may_have_reached_finan(err: &Error) -> bool {
     match err {
         Error::Transport { kind, .. } => !matches!(kind, TransportErrorKind::Connect),
         Error::Provider(ctx) => ctx.status.is_some_and(|s| s >= 500),
@@ -490,7 +490,7 @@ fn may_have_reached_finan(err: &Error) -> bool {
 /// timeout, or the connection lost before the status line), or a gateway in front of Finan that
 /// gave up waiting for it (502, 504). After Finan's own reply (500, 503, a body cut off, an
 /// unreadable body) it is done with the request, so a look-up that finds nothing can be trusted.
-fn may_still_be_in_flight(err: &Error) -> bool {
+pub(crate) fn may_still_be_in_flight(err: &Error) -> bool {
     match err {
         Error::Transport { kind, .. } => matches!(kind, TransportErrorKind::Timeout | TransportErrorKind::Other),
         Error::Provider(ctx) => matches!(ctx.status, Some(502 | 504)),
@@ -503,7 +503,7 @@ fn is_invoice(reference_type: Option<&str>) -> bool {
 }
 
 /// `err` with `note` appended to its message (same variant, so retryability is kept).
-fn with_note(err: Error, note: &str) -> Error {
+pub(crate) fn with_note(err: Error, note: &str) -> Error {
     match err {
         Error::Transport { kind, message, source } => Error::Transport {
             kind,
