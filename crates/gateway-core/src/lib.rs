@@ -9,7 +9,6 @@
 //! - [`account`]: [`BankAccount`] and its status and kind.
 //! - [`payment`]: payment request models for [`PaymentProvider`].
 //! - [`payout`]: [`PayoutProvider`] and its models (payouts confirmed with an OTP).
-//! - [`payout`]: [`PayoutProvider`] and its models (payouts confirmed with an OTP).
 //! - [`payment_store`]: [`PaymentRequestStore`], for providers that keep no record of the payment
 //!   requests they issue (bank transfers to the merchant's own account).
 //! - [`page`]: [`PageRequest`], [`Page`] and the all-pages stream with its loop guard.
@@ -33,7 +32,6 @@ pub mod page;
 pub mod payment;
 pub mod payment_store;
 pub mod payout;
-pub mod payout;
 pub mod provider;
 pub mod retry;
 #[cfg(feature = "testing")]
@@ -51,7 +49,6 @@ pub use payment::{
     RedirectUrls,
 };
 pub use payment_store::{InsertOutcome, MemoryPaymentRequestStore, PaymentRequestStore};
-pub use payout::{Beneficiary, CreatePayout, Payout, PayoutFilter, PayoutProvider, PayoutStatus};
 pub use payout::{Beneficiary, CreatePayout, Payout, PayoutFilter, PayoutProvider, PayoutStatus};
 pub use provider::{BankAccountProvider, PaymentProvider, Provider};
 pub use retry::{parse_retry_after, RequestOptions, RetryPolicy};
