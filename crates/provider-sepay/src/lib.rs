@@ -115,7 +115,7 @@ pub use orders::OrderFilter;
 pub use retry::{RequestOptions, RetryPolicy};
 pub use secrecy::SecretString;
 pub use token_api::BankAccountFilter;
-pub use token_store::{FileTokenStore, MemoryTokenStore, TokenStore};
+pub use token_store::{FileTokenStore, MemoryTokenStore, RefreshLock, TokenStore, VersionedTokens};
 pub use transactions::{SepayTransaction, TransactionFilter};
 pub use transport::MAX_BODY_BYTES;
 pub use webhook::{

@@ -5,6 +5,12 @@
 //! one `tokio::sync::Mutex` per client, which makes refreshing single-flight: callers queue on the
 //! lock, and one that finds the token changed while it waited uses the new token instead of
 //! refreshing again (a second refresh would spend the rotated refresh token for nothing, or race).
+//!
+//! Across instances sharing a [`TokenStore`], a refresh also holds the store's refresh lock: an
+//! instance that needs a new token first looks for a newer version in the store (another instance
+//! refreshed), then takes the lock, looks again, and only then refreshes and saves the next
+//! version. One that finds the lock taken polls the store until the holder's tokens appear, or the
+//! lock expires (the holder died) and it can take the lock itself.
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,7 +26,7 @@ use oauth2::{
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
-use crate::token_store::TokenStore;
+use crate::token_store::{RefreshLock, TokenStore};
 use crate::transport::{request_span, transport_error};
 
 /// Refresh this long before the recorded expiry, so a token does not expire in flight.
@@ -189,6 +195,8 @@ struct TokenState {
     refresh: Option<SecretString>,
     expires_at: Option<DateTime<Utc>>,
     generation: u64,
+    /// The store version of these tokens (0 without a store, or before the first load).
+    version: u64,
     /// The token store was consulted (or there is none, or tokens were given).
     loaded: bool,
     /// A refresh succeeded but saving its tokens failed: save again before anything else.
@@ -298,6 +306,7 @@ impl OAuthSession {
             refresh: refresh_token,
             expires_at: access_token_expires_at,
             generation: 0,
+            version: 0,
             loaded: given || store.is_none(),
             unsaved: false,
         };
@@ -316,10 +325,8 @@ impl OAuthSession {
             return Ok(());
         };
         if !state.loaded {
-            if let Some(tokens) = store.load().await? {
-                state.access = tokens.access_token;
-                state.refresh = tokens.refresh_token;
-                state.expires_at = tokens.expires_at;
+            if let Some(saved) = store.load_versioned().await? {
+                state.adopt(saved);
             }
             state.loaded = true;
             if state.access.is_none() && state.refresh.is_none() {
@@ -329,10 +336,47 @@ impl OAuthSession {
             }
         }
         if state.unsaved {
-            store.save(&state.tokens()).await?;
-            state.unsaved = false;
+            save(store.as_ref(), state).await?;
         }
         Ok(())
+    }
+
+    /// Gets new tokens while `stale(state)` holds: from the store when another instance saved a
+    /// newer version, else by refreshing under the store's refresh lock (see the module docs).
+    /// Without a store, refreshes directly. The caller holds the state lock.
+    async fn renew(
+        &self,
+        refresher: &Refresher,
+        state: &mut TokenState,
+        stale: impl Fn(&TokenState) -> bool,
+    ) -> Result<(), Error> {
+        let Some(store) = self.store.as_deref() else {
+            return refresh(refresher, None, state).await;
+        };
+        let ttl = store.refresh_lock_ttl();
+        let give_up = std::time::Instant::now() + ttl.saturating_mul(2) + Duration::from_secs(5);
+        let mut pause = Duration::from_millis(10);
+        loop {
+            if adopt_newer(store, state).await? && !stale(state) {
+                return Ok(());
+            }
+            if let Some(lock) = store.try_lock_refresh().await? {
+                let result = refresh_locked(refresher, store, state, &stale).await;
+                unlock(store, &lock).await;
+                return result;
+            }
+            if std::time::Instant::now() >= give_up {
+                return Err(Error::Store {
+                    message: format!(
+                        "another instance holds the SePay token refresh lock and saved no new tokens in {} s",
+                        (ttl.saturating_mul(2) + Duration::from_secs(5)).as_secs()
+                    ),
+                    source: None,
+                });
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
     }
 
     /// True when a refresh token and client credentials are configured.
@@ -347,7 +391,7 @@ impl OAuthSession {
         let mut state = self.state.lock().await;
         self.prepare(&mut state).await?;
         if let (Some(refresher), true) = (&self.refresher, state.expired(Utc::now())) {
-            refresh(refresher, self.store.as_deref(), &mut state).await?;
+            self.renew(refresher, &mut state, |s| s.expired(Utc::now())).await?;
         }
         match &state.access {
             Some(token) => Ok((token.clone(), state.generation)),
@@ -366,7 +410,7 @@ impl OAuthSession {
         let mut state = self.state.lock().await;
         self.prepare(&mut state).await?;
         if state.generation == used {
-            refresh(refresher, self.store.as_deref(), &mut state).await?;
+            self.renew(refresher, &mut state, |s| s.generation == used).await?;
         }
         state
             .access
@@ -378,6 +422,62 @@ impl OAuthSession {
     pub(crate) async fn tokens(&self) -> OAuthTokens {
         self.state.lock().await.tokens()
     }
+}
+
+impl TokenState {
+    /// Takes saved tokens as the ones in use (a new generation for callers holding the old ones).
+    fn adopt(&mut self, saved: crate::VersionedTokens) {
+        self.access = saved.tokens.access_token;
+        self.refresh = saved.tokens.refresh_token;
+        self.expires_at = saved.tokens.expires_at;
+        self.version = saved.version;
+        self.generation += 1;
+        self.unsaved = false;
+    }
+}
+
+/// Takes the store's tokens when they are newer than the ones in use; true when it did.
+async fn adopt_newer(store: &dyn TokenStore, state: &mut TokenState) -> Result<bool, Error> {
+    match store.load_versioned().await? {
+        Some(saved) if saved.version > state.version => {
+            tracing::debug!(target: "provider_sepay", version = saved.version, "using SePay OAuth tokens another instance saved");
+            state.adopt(saved);
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Under the refresh lock: the store again (the previous holder may have saved just before
+/// giving the lock back), then the refresh with the newest refresh token.
+async fn refresh_locked(
+    refresher: &Refresher,
+    store: &dyn TokenStore,
+    state: &mut TokenState,
+    stale: &impl Fn(&TokenState) -> bool,
+) -> Result<(), Error> {
+    if adopt_newer(store, state).await? && !stale(state) {
+        return Ok(());
+    }
+    refresh(refresher, Some(store), state).await
+}
+
+/// Gives the refresh lock back; a failure only means it expires by itself.
+async fn unlock(store: &dyn TokenStore, lock: &RefreshLock) {
+    if let Err(error) = store.unlock_refresh(lock).await {
+        tracing::warn!(target: "provider_sepay", %error, "could not release the SePay token refresh lock; it expires by itself");
+    }
+}
+
+/// Saves the tokens in use as their version. A store that already holds a newer version keeps it
+/// (this instance's refresh raced one whose lock had expired); the tokens in memory still work.
+async fn save(store: &dyn TokenStore, state: &mut TokenState) -> Result<(), Error> {
+    state.unsaved = true;
+    if !store.save_versioned(&state.tokens(), state.version).await? {
+        tracing::warn!(target: "provider_sepay", version = state.version, "the token store already holds newer SePay OAuth tokens; kept them");
+    }
+    state.unsaved = false;
+    Ok(())
 }
 
 /// Exchanges the refresh token for new tokens (`grant_type=refresh_token`, client credentials in the
@@ -411,11 +511,10 @@ async fn refresh(refresher: &Refresher, store: Option<&dyn TokenStore>, state: &
         .and_then(|d| chrono::Duration::from_std(d).ok())
         .and_then(|d| started.checked_add_signed(d));
     state.generation += 1;
+    state.version += 1;
     tracing::debug!(target: "provider_sepay", generation = state.generation, "refreshed the SePay OAuth access token");
     if let Some(store) = store {
-        state.unsaved = true;
-        store.save(&state.tokens()).await?;
-        state.unsaved = false;
+        save(store, state).await?;
     }
     Ok(())
 }
@@ -611,6 +710,7 @@ mod tests {
             refresh: None,
             expires_at,
             generation: 0,
+            version: 0,
             loaded: true,
             unsaved: false,
         }

@@ -7,11 +7,28 @@
 //! first call and saves them after every refresh.
 //!
 //! Failures are [`Error::Store`] with a message that names what failed (never a token).
+//!
+//! **Several instances.** When app instances share one store, two of them may find the access
+//! token expired at once; if both refreshed with the same refresh token, SePay would refuse the
+//! second (`invalid_grant`: the first refresh rotated it) and the loser might save a dead token
+//! over the good one. A store shared between processes therefore also gives
+//! - versions ([`TokenStore::load_versioned`], [`TokenStore::save_versioned`]): every saved token
+//!   set carries a version, and a save never replaces a newer set with an older one;
+//! - a refresh lock with an expiry ([`TokenStore::try_lock_refresh`]): the client refreshes only
+//!   while it holds the lock; an instance that finds the lock taken waits, then uses the tokens the
+//!   holder saved instead of refreshing again; an instance that dies holding the lock blocks the
+//!   others only until the lock expires ([`TokenStore::refresh_lock_ttl`]).
+//!
+//! The defaults of those methods suit a store used by one process (the client's own mutex already
+//! makes refreshes single-flight within it): version 0, unconditional saves, a lock that is always
+//! free. [`MemoryTokenStore`] implements them for real, so clients sharing one in a process (and
+//! tests) behave like instances sharing a Redis or PostgreSQL store.
 
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -41,13 +58,108 @@ pub trait TokenStore: Send + Sync {
     /// [`Error::Store`] when the tokens cannot be written; the previously saved ones are then left
     /// as they were.
     async fn save(&self, tokens: &OAuthTokens) -> Result<(), Error>;
+
+    /// The saved tokens with their version, or `None` when nothing was saved yet. The default
+    /// gives [`Self::load`]'s tokens as version 0.
+    ///
+    /// # Errors
+    /// As [`Self::load`].
+    async fn load_versioned(&self) -> Result<Option<VersionedTokens>, Error> {
+        Ok(self.load().await?.map(|tokens| VersionedTokens { tokens, version: 0 }))
+    }
+
+    /// Saves `tokens` as `version` unless the store already holds that version or a newer one:
+    /// `Ok(true)` when written, `Ok(false)` when a newer set was kept (nothing written). The
+    /// default saves unconditionally.
+    ///
+    /// # Errors
+    /// As [`Self::save`].
+    async fn save_versioned(&self, tokens: &OAuthTokens, version: u64) -> Result<bool, Error> {
+        let _ = version;
+        self.save(tokens).await?;
+        Ok(true)
+    }
+
+    /// Takes the refresh lock for [`Self::refresh_lock_ttl`] unless another holder has it:
+    /// `Ok(Some(lock))` when taken (give it back with [`Self::unlock_refresh`]), `Ok(None)` when
+    /// taken by someone else. The default is a lock that is always free (one process).
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the store cannot be reached; the client then does not refresh.
+    async fn try_lock_refresh(&self) -> Result<Option<RefreshLock>, Error> {
+        Ok(Some(RefreshLock::new("unshared")))
+    }
+
+    /// Gives back a lock from [`Self::try_lock_refresh`], if it is still this holder's (it may
+    /// have expired and been taken by another). The default does nothing.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the store cannot be reached; the lock then expires by itself.
+    async fn unlock_refresh(&self, lock: &RefreshLock) -> Result<(), Error> {
+        let _ = lock;
+        Ok(())
+    }
+
+    /// How long a refresh lock lasts when its holder neither finishes nor gives it back (it died);
+    /// a client waits about twice this for another holder's refresh before it gives up with
+    /// [`Error::Store`]. Default 30 seconds.
+    fn refresh_lock_ttl(&self) -> Duration {
+        DEFAULT_REFRESH_LOCK_TTL
+    }
+}
+
+/// The refresh lock's lifetime when a store sets none: 30 seconds (a token refresh is one HTTP
+/// request).
+pub const DEFAULT_REFRESH_LOCK_TTL: Duration = Duration::from_secs(30);
+
+/// Saved tokens with the version the store holds them under ([`TokenStore::load_versioned`]).
+#[derive(Clone, Debug)]
+pub struct VersionedTokens {
+    /// The tokens (their `Debug` shows no token).
+    pub tokens: OAuthTokens,
+    /// Goes up by one with every refresh saved; 0 for tokens saved without a version.
+    pub version: u64,
+}
+
+/// A held refresh lock ([`TokenStore::try_lock_refresh`]): an opaque holder id, unique per
+/// acquisition, so that only its holder can give it back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshLock(String);
+
+impl RefreshLock {
+    /// A lock with this holder id (for store implementations).
+    pub fn new(holder: impl Into<String>) -> Self {
+        Self(holder.into())
+    }
+
+    /// The holder id (for store implementations).
+    pub fn holder(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Tokens kept in memory (for tests, or an app that persists [`crate::SepayClient::oauth_tokens`]
-/// itself). `Debug` shows whether tokens are held, never a token.
-#[derive(Default)]
+/// itself), with versions and a refresh lock, so clients sharing one store in a process coordinate
+/// their refreshes as instances sharing a database do. `Debug` shows whether tokens are held,
+/// never a token.
 pub struct MemoryTokenStore {
-    tokens: Mutex<Option<OAuthTokens>>,
+    tokens: Mutex<Memory>,
+    lock_ttl: Duration,
+}
+
+#[derive(Default)]
+struct Memory {
+    saved: Option<VersionedTokens>,
+    lock: Option<(RefreshLock, Instant)>,
+}
+
+impl Default for MemoryTokenStore {
+    fn default() -> Self {
+        Self {
+            tokens: Mutex::new(Memory::default()),
+            lock_ttl: DEFAULT_REFRESH_LOCK_TTL,
+        }
+    }
 }
 
 impl MemoryTokenStore {
@@ -56,14 +168,25 @@ impl MemoryTokenStore {
         Self::default()
     }
 
-    /// A store that already holds `tokens`.
+    /// A store that already holds `tokens` (as version 1).
     pub fn with_tokens(tokens: OAuthTokens) -> Self {
-        Self {
-            tokens: Mutex::new(Some(tokens)),
-        }
+        let store = Self::default();
+        store.lock().saved = Some(VersionedTokens { tokens, version: 1 });
+        store
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<OAuthTokens>> {
+    /// Sets how long a refresh lock lasts when its holder does not give it back (default 30 s).
+    pub fn with_refresh_lock_ttl(mut self, ttl: Duration) -> Self {
+        self.lock_ttl = ttl;
+        self
+    }
+
+    /// The version of the saved tokens (0 when none were saved).
+    pub fn version(&self) -> u64 {
+        self.lock().saved.as_ref().map_or(0, |v| v.version)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Memory> {
         // The value is replaced whole, so a panic elsewhere cannot leave it half-written.
         self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -71,8 +194,11 @@ impl MemoryTokenStore {
 
 impl fmt::Debug for MemoryTokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let memory = self.lock();
         f.debug_struct("MemoryTokenStore")
-            .field("tokens", &self.lock().as_ref())
+            .field("tokens", &memory.saved.as_ref().map(|v| &v.tokens))
+            .field("version", &memory.saved.as_ref().map(|v| v.version))
+            .field("refresh_locked", &memory.lock.is_some())
             .finish()
     }
 }
@@ -80,12 +206,58 @@ impl fmt::Debug for MemoryTokenStore {
 #[async_trait]
 impl TokenStore for MemoryTokenStore {
     async fn load(&self) -> Result<Option<OAuthTokens>, Error> {
-        Ok(self.lock().clone())
+        Ok(self.lock().saved.as_ref().map(|v| v.tokens.clone()))
     }
 
+    /// Saves as the next version.
     async fn save(&self, tokens: &OAuthTokens) -> Result<(), Error> {
-        *self.lock() = Some(tokens.clone());
+        let mut memory = self.lock();
+        let version = memory.saved.as_ref().map_or(1, |v| v.version + 1);
+        memory.saved = Some(VersionedTokens {
+            tokens: tokens.clone(),
+            version,
+        });
         Ok(())
+    }
+
+    async fn load_versioned(&self) -> Result<Option<VersionedTokens>, Error> {
+        Ok(self.lock().saved.clone())
+    }
+
+    async fn save_versioned(&self, tokens: &OAuthTokens, version: u64) -> Result<bool, Error> {
+        let mut memory = self.lock();
+        if memory.saved.as_ref().is_some_and(|v| v.version >= version) {
+            return Ok(false);
+        }
+        memory.saved = Some(VersionedTokens {
+            tokens: tokens.clone(),
+            version,
+        });
+        Ok(true)
+    }
+
+    async fn try_lock_refresh(&self) -> Result<Option<RefreshLock>, Error> {
+        let now = Instant::now();
+        let mut memory = self.lock();
+        if memory.lock.as_ref().is_some_and(|(_, until)| *until > now) {
+            return Ok(None);
+        }
+        let lock = RefreshLock::new(uuid::Uuid::new_v4().simple().to_string());
+        let until = now.checked_add(self.lock_ttl).unwrap_or(now);
+        memory.lock = Some((lock.clone(), until));
+        Ok(Some(lock))
+    }
+
+    async fn unlock_refresh(&self, lock: &RefreshLock) -> Result<(), Error> {
+        let mut memory = self.lock();
+        if memory.lock.as_ref().is_some_and(|(held, _)| held == lock) {
+            memory.lock = None;
+        }
+        Ok(())
+    }
+
+    fn refresh_lock_ttl(&self) -> Duration {
+        self.lock_ttl
     }
 }
 
