@@ -357,7 +357,8 @@ async fn serve(addr: SocketAddr, router: axum::Router) -> std::io::Result<(Socke
     let local = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
+        // Connect info: the Finan payout IP whitelist checks the caller's address.
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stopped.await;
             })

@@ -25,12 +25,21 @@
 //! | `POST /__sandbox/finan/payments/{id}/expire` | no | the request's 30 minutes end now |
 //! | `GET, POST /__sandbox/finan/webhook` | no | read or set `{"url": "http://127.0.0.1:PORT/path"}` (`null` removes it) |
 //! | `GET /__sandbox/finan/webhook/deliveries` | no | every webhook attempt: url, status code or error, attempt, payment |
+//! | `GET, POST /open/api/v1/payouts` | yes | payouts: paged list (`reference_id`), create (`422` insufficient balance, `409` used `reference_id`; see `payout_handlers.rs`) |
+//! | `GET /open/api/v1/payouts/{id}`, `POST /open/api/v1/payouts/{id}/otps` | yes | one payout; confirm with `{"otp": "…"}` (`400` wrong OTP) |
+//! | `GET /__sandbox/finan/payouts/{id}/otp` | no | `{"otp": "123456"}`: the OTP the sandbox "sent" for a payout |
+//! | `POST /__sandbox/finan/payouts/{id}/settle` | no | `{"status": "done" \| "failed"}` ends a `processing` payout |
+//! | `GET, POST /__sandbox/finan/payouts/settings` | no | `{"enterprise": true, "ip_whitelist": null, "auto_settle": true}` (`403` rules; POST changes the fields given) |
+//! | `POST /__sandbox/finan/accounts/{id}/balance` | no | `{"balance": 1000000}`: a master account's balance, which payouts draw on |
 //! | `GET, POST, DELETE /__sandbox/faults` | no | fault injection on this listener: read, add `{"route": "GET /open/api/v1/payments", "type": "status", "code": 503, "count": 2}`, clear (see [`crate::faults`]) |
 //!
 //! The same controls exist in-process on [`FinanState`]: [`FinanState::pay`],
 //! [`FinanState::expire`], [`FinanState::set_webhook_url`], [`FinanState::deliveries`],
 //! [`FinanState::wait_for_deliveries`], [`FinanState::payment_requests`], [`FinanState::faults`],
-//! [`FinanState::invoice`], [`FinanState::invoices`].
+//! [`FinanState::invoice`], [`FinanState::invoices`], and for payouts [`FinanState::payout_otp`],
+//! [`FinanState::settle_payout`], [`FinanState::set_payout_enterprise`],
+//! [`FinanState::set_payout_ip_whitelist`], [`FinanState::set_payout_auto_settle`],
+//! [`FinanState::set_balance`], [`FinanState::balance`], [`FinanState::payouts`].
 //!
 //! Control answers: `200` with the envelope; `404` unknown payment request, `409` expired request,
 //! `422` zero or negative amount or unknown method, `400` malformed body.
@@ -51,6 +60,8 @@ mod payment_body;
 mod payment_handlers;
 mod payment_wire;
 mod payments;
+mod payout_handlers;
+mod payouts;
 mod query;
 mod rate_limit;
 mod seed;
@@ -79,6 +90,7 @@ pub use payments::{
     BankTransferDetail, Item, Party, PayError, PaymentMethod, PaymentReceipt, PaymentRecord, PaymentRequest,
     PaymentStatus,
 };
+pub use payouts::{Payout, PayoutError, PayoutSettings, PayoutStatus};
 pub use webhooks::Delivery;
 
 use rate_limit::SlidingWindow;
@@ -256,6 +268,19 @@ pub(crate) fn router(state: Arc<FinanState>) -> axum::Router {
             get(payer::get_webhook).post(payer::set_webhook),
         )
         .route("/__sandbox/finan/webhook/deliveries", get(payer::deliveries))
+        .route(
+            "/open/api/v1/payouts",
+            get(payout_handlers::list).post(payout_handlers::create),
+        )
+        .route("/open/api/v1/payouts/{id}", get(payout_handlers::get))
+        .route("/open/api/v1/payouts/{id}/otps", post(payout_handlers::confirm))
+        .route("/__sandbox/finan/payouts/{id}/otp", get(payout_handlers::otp))
+        .route("/__sandbox/finan/payouts/{id}/settle", post(payout_handlers::settle))
+        .route(
+            "/__sandbox/finan/payouts/settings",
+            get(payout_handlers::get_settings).post(payout_handlers::set_settings),
+        )
+        .route("/__sandbox/finan/accounts/{id}/balance", post(payout_handlers::set_balance))
         .route("/__sandbox/faults", crate::faults::control(state.faults.clone()))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::business::Business;
 use super::envelope::Meta;
 use super::payments::Ledger;
+use super::payouts::PayoutBook;
 use super::query::paginate;
 use super::seed;
 
@@ -71,6 +72,8 @@ pub(super) struct Store {
     masters: Vec<Account>,
     subs: Vec<Account>,
     payments: Ledger,
+    /// Payouts (they draw on the masters' balances).
+    payouts: PayoutBook,
     /// Customers, products and invoices (an invoice's payments come through `payments`).
     business: Business,
 }
@@ -81,8 +84,22 @@ impl Store {
             masters,
             subs,
             payments: Ledger::default(),
+            payouts: PayoutBook::default(),
             business: Business::default(),
         }
+    }
+
+    pub fn payouts(&self) -> &PayoutBook {
+        &self.payouts
+    }
+
+    pub fn payouts_mut(&mut self) -> &mut PayoutBook {
+        &mut self.payouts
+    }
+
+    /// The payouts with the master accounts whose balances they draw on, borrowed apart.
+    pub fn payouts_and_masters(&mut self) -> (&mut PayoutBook, &mut [Account]) {
+        (&mut self.payouts, &mut self.masters)
     }
 
     pub fn business(&self) -> &Business {
