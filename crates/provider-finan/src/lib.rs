@@ -63,6 +63,9 @@ use secrecy::ExposeSecret;
 use url::Url;
 
 pub mod accounts;
+pub mod business_wire;
+pub mod customers;
+pub mod invoices;
 pub mod mapping;
 mod paging;
 pub mod payment_mapping;
@@ -71,6 +74,8 @@ pub mod payments;
 pub mod payout_mapping;
 pub mod payout_wire;
 pub mod payouts;
+pub mod products;
+mod records;
 pub mod retry;
 pub mod signing;
 mod transport;
@@ -78,6 +83,11 @@ pub mod webhook;
 pub mod wire;
 
 pub use accounts::{AccountFilter, CreateBankAccount, CreatedBankAccount};
+pub use business_wire::{
+    ContactPerson, Customer, CustomerAddress, CustomerBankAccount, CustomerGeneralInfo, CustomerType, Discount,
+    Invoice, InvoiceCustomer, InvoiceItem, InvoiceLine, InvoicePaymentMethod, InvoiceStatus, NewCustomer, NewInvoice,
+    NewProduct, Product, PurchaseInfo, SaleInfo, TaxCode, TaxType,
+};
 pub use gateway_core::{BankAccountProvider, PaymentProvider, PayoutProvider};
 pub use payments::{FinanPaymentFilter, FinanPaymentOptions};
 pub use payouts::is_insufficient_balance;

@@ -232,8 +232,6 @@ impl Transport {
     /// `PUT base/segments...` with `body` serialized once as JSON, signed and sent once like
     /// [`Self::post`]: an update that failed ambiguously (timeout, 5xx) is not re-sent here, the
     /// caller reads the resource back instead.
-    // Used by the customer, product and invoice endpoints (committed next).
-    #[allow(dead_code)]
     pub(crate) async fn put_with<B: serde::Serialize>(
         &self,
         segments: &[&str],
@@ -257,7 +255,6 @@ impl Transport {
 
     /// `DELETE base/segments...` with no body (the empty payload is what is signed), sent once
     /// like [`Self::post`]: never retried here.
-    #[allow(dead_code)]
     pub(crate) async fn delete_with(
         &self,
         segments: &[&str],
