@@ -408,7 +408,7 @@ async fn not_found_answers_are_envelopes() {
     .await;
     assert_error(&unknown, StatusCode::NOT_FOUND, "Bank account not found");
     assert_error(
-        &call(&s, "GET", "/api/v1/payouts", "", 0).await,
+        &call(&s, "GET", "/api/v1/refunds", "", 0).await,
         StatusCode::NOT_FOUND,
         "Route not found",
     );
