@@ -58,10 +58,17 @@ async fn create_confirm_and_poll_until_done() {
         .unwrap();
     assert_eq!(created.status, PayoutStatus::AwaitingOtp);
     assert_eq!(created.amount, Money::from_minor_units(6_000_000, Currency::VND));
-    assert_eq!(created.beneficiary, Beneficiary::new("1234567890", "NGUYEN VAN A", "161"));
+    assert_eq!(
+        created.beneficiary,
+        Beneficiary::new("1234567890", "NGUYEN VAN A", "161")
+    );
     assert_eq!(created.reference_id.as_deref(), Some("PAYOUT-001"));
     assert!(created.created_at.is_some());
-    assert_eq!(before, sandbox.finan().balance(&source(&sandbox)).unwrap(), "nothing leaves before the OTP");
+    assert_eq!(
+        before,
+        sandbox.finan().balance(&source(&sandbox)).unwrap(),
+        "nothing leaves before the OTP"
+    );
 
     let confirmed = client
         .confirm_payout(&created.id, &otp(&sandbox, &created.id))
@@ -78,7 +85,10 @@ async fn create_confirm_and_poll_until_done() {
     assert_eq!(done.source_account_id.as_deref(), Some(source(&sandbox).as_str()));
     assert_eq!(sandbox.finan().payouts().len(), 1);
 
-    let missing = client.get_payout("00000000-0000-0000-0000-000000000000").await.unwrap_err();
+    let missing = client
+        .get_payout("00000000-0000-0000-0000-000000000000")
+        .await
+        .unwrap_err();
     assert!(matches!(missing, Error::NotFound(_)), "{missing:?}");
 }
 
@@ -101,7 +111,10 @@ async fn works_behind_the_trait_object_and_settles_failed_payouts_with_a_refund(
         PayoutStatus::Processing
     );
     sandbox.finan().settle_payout(&created.id, false).unwrap();
-    assert_eq!(provider.get_payout(&created.id).await.unwrap().status, PayoutStatus::Failed);
+    assert_eq!(
+        provider.get_payout(&created.id).await.unwrap().status,
+        PayoutStatus::Failed
+    );
     assert_eq!(sandbox.finan().balance(&source(&sandbox)).unwrap(), before, "refunded");
 }
 
@@ -137,10 +150,7 @@ async fn lists_pages_and_streams() {
             .await
             .unwrap();
     }
-    let page = client
-        .list_payouts_page(1, 2, &PayoutFilter::all())
-        .await
-        .unwrap();
+    let page = client.list_payouts_page(1, 2, &PayoutFilter::all()).await.unwrap();
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.total, Some(5));
     assert_eq!(page.next.as_ref().map(PageCursor::as_str), Some("2"));
@@ -190,22 +200,25 @@ async fn forbidden_names_enterprise_or_the_ip_whitelist() {
         .create_payout(&request(&sandbox, "PAYOUT-403", 1_000))
         .await
         .unwrap_err();
-    let Error::Forbidden(ctx) = &err else {
-        panic!("{err:?}")
-    };
+    let Error::Forbidden(ctx) = &err else { panic!("{err:?}") };
     assert_eq!(ctx.status, Some(403));
     assert!(ctx.message.starts_with("Enterprise account required"), "{err}");
-    assert!(ctx.message.contains("Payout API is available for Enterprise accounts only"), "Finan's message: {err}");
+    assert!(
+        ctx.message
+            .contains("Payout API is available for Enterprise accounts only"),
+        "Finan's message: {err}"
+    );
 
     sandbox.finan().set_payout_enterprise(true);
     let elsewhere: IpAddr = "203.0.113.7".parse().unwrap();
     sandbox.finan().set_payout_ip_whitelist(Some(vec![elsewhere]));
     let err = client.get_payout("any").await.unwrap_err();
-    let Error::Forbidden(ctx) = &err else {
-        panic!("{err:?}")
-    };
+    let Error::Forbidden(ctx) = &err else { panic!("{err:?}") };
     assert!(ctx.message.starts_with("IP not whitelisted"), "{err}");
-    assert!(ctx.message.contains("127.0.0.1"), "Finan's message names the caller: {err}");
+    assert!(
+        ctx.message.contains("127.0.0.1"),
+        "Finan's message names the caller: {err}"
+    );
     assert!(sandbox.finan().payouts().is_empty());
 
     let loopback: IpAddr = "127.0.0.1".parse().unwrap();
@@ -258,7 +271,10 @@ async fn a_wrong_otp_is_a_typed_error_that_never_shows_the_otp() {
     for shown in [format!("{err:?}"), err.to_string()] {
         assert!(!shown.contains(wrong) && !shown.contains(&right), "OTP leaked: {shown}");
     }
-    assert_eq!(client.get_payout(&created.id).await.unwrap().status, PayoutStatus::AwaitingOtp);
+    assert_eq!(
+        client.get_payout(&created.id).await.unwrap().status,
+        PayoutStatus::AwaitingOtp
+    );
 
     let confirmed = client
         .confirm_payout(&created.id, &SecretString::from(right.clone()))
@@ -290,10 +306,16 @@ async fn bad_requests_are_refused_before_sending() {
     assert!(err.to_string().contains("31 characters"), "{err}");
     let mut fraction = request(&sandbox, "PAYOUT-FRACTION", 1_000);
     fraction.amount = Money::new(rust_decimal::Decimal::new(10_005, 1), Currency::VND);
-    assert!(matches!(client.create_payout(&fraction).await, Err(Error::InvalidRequest(_))));
+    assert!(matches!(
+        client.create_payout(&fraction).await,
+        Err(Error::InvalidRequest(_))
+    ));
     let mut no_bank = request(&sandbox, "PAYOUT-NOBANK", 1_000);
     no_bank.beneficiary.bank_id = String::new();
-    assert!(matches!(client.create_payout(&no_bank).await, Err(Error::InvalidRequest(_))));
+    assert!(matches!(
+        client.create_payout(&no_bank).await,
+        Err(Error::InvalidRequest(_))
+    ));
     assert!(matches!(client.get_payout("..").await, Err(Error::InvalidRequest(_))));
     assert_eq!(sandbox.finan().request_count(), sent, "nothing was sent");
 }
@@ -303,9 +325,10 @@ async fn bad_requests_are_refused_before_sending() {
 async fn a_timed_out_create_is_found_not_resent() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = client(&sandbox).with_options(RequestOptions::new().timeout(Duration::from_millis(300)));
-    sandbox
-        .finan_faults()
-        .inject(Fault::new(RouteMatcher::new("POST", CREATE), FaultKind::Delay { ms: 1_500 }));
+    sandbox.finan_faults().inject(Fault::new(
+        RouteMatcher::new("POST", CREATE),
+        FaultKind::Delay { ms: 1_500 },
+    ));
     let payout = client
         .create_payout(&request(&sandbox, "PAYOUT-SLOW", 1_000_000))
         .await
@@ -338,9 +361,10 @@ async fn a_create_cut_mid_reply_is_found_not_resent() {
 async fn after_a_502_nothing_is_resent_until_the_app_retries() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = client(&sandbox);
-    sandbox
-        .finan_faults()
-        .inject(Fault::new(RouteMatcher::new("POST", CREATE), FaultKind::Status { code: 502 }));
+    sandbox.finan_faults().inject(Fault::new(
+        RouteMatcher::new("POST", CREATE),
+        FaultKind::Status { code: 502 },
+    ));
     let err = client
         .create_payout(&request(&sandbox, "PAYOUT-502", 1_000_000))
         .await
@@ -361,9 +385,10 @@ async fn after_a_502_nothing_is_resent_until_the_app_retries() {
 async fn after_finans_own_500_and_an_empty_look_up_it_is_sent_once_more() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = client(&sandbox);
-    sandbox
-        .finan_faults()
-        .inject(Fault::new(RouteMatcher::new("POST", CREATE), FaultKind::Status { code: 500 }));
+    sandbox.finan_faults().inject(Fault::new(
+        RouteMatcher::new("POST", CREATE),
+        FaultKind::Status { code: 500 },
+    ));
     let payout = client
         .create_payout(&request(&sandbox, "PAYOUT-500", 1_000_000))
         .await
@@ -407,9 +432,10 @@ async fn a_confirm_lost_at_a_gateway_is_not_resent() {
         .await
         .unwrap();
     let code = otp(&sandbox, &created.id);
-    sandbox
-        .finan_faults()
-        .inject(Fault::new(RouteMatcher::new("POST", CREATE), FaultKind::Status { code: 502 }));
+    sandbox.finan_faults().inject(Fault::new(
+        RouteMatcher::new("POST", CREATE),
+        FaultKind::Status { code: 502 },
+    ));
     let err = client.confirm_payout(&created.id, &code).await.unwrap_err();
     assert_eq!(err.status(), Some(502), "{err:?}");
     assert!(err.to_string().contains("still waits for its OTP"), "{err}");
@@ -452,7 +478,10 @@ async fn sandbox_controls_over_http() {
         .await
         .unwrap();
     assert_eq!(settings["data"]["enterprise"], false);
-    assert_eq!(settings["data"]["auto_settle"], true, "fields left out keep their value");
+    assert_eq!(
+        settings["data"]["auto_settle"], true,
+        "fields left out keep their value"
+    );
     assert!(matches!(client.get_payout(&created.id).await, Err(Error::Forbidden(_))));
     let status = http
         .post(format!("{base}/__sandbox/finan/accounts/{}/balance", source(&sandbox)))
