@@ -284,19 +284,6 @@ pub(crate) fn router(state: Arc<FinanState>) -> axum::Router {
             "/__sandbox/finan/accounts/{id}/balance",
             post(payout_handlers::set_balance),
         )
-        .route(
-            "/open/api/v1/payouts",
-            get(payout_handlers::list).post(payout_handlers::create),
-        )
-        .route("/open/api/v1/payouts/{id}", get(payout_handlers::get))
-        .route("/open/api/v1/payouts/{id}/otps", post(payout_handlers::confirm))
-        .route("/__sandbox/finan/payouts/{id}/otp", get(payout_handlers::otp))
-        .route("/__sandbox/finan/payouts/{id}/settle", post(payout_handlers::settle))
-        .route(
-            "/__sandbox/finan/payouts/settings",
-            get(payout_handlers::get_settings).post(payout_handlers::set_settings),
-        )
-        .route("/__sandbox/finan/accounts/{id}/balance", post(payout_handlers::set_balance))
         .route("/__sandbox/faults", crate::faults::control(state.faults.clone()))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)
