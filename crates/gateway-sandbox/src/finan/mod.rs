@@ -75,6 +75,8 @@ mod business_tests;
 #[cfg(test)]
 mod payment_tests;
 #[cfg(test)]
+mod payout_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod webhook_tests;
