@@ -66,6 +66,11 @@ pub use provider_finan as finan;
 #[cfg(feature = "sepay")]
 pub use provider_sepay as sepay;
 
+/// Shared Redis and PostgreSQL stores (features `redis`, `postgres`): SePay OAuth tokens with a
+/// refresh lock, and webhook events handled exactly once across app instances.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+pub use gateway_stores as stores;
+
 /// The README's usage sample, compiled as a doctest so it cannot go stale.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
