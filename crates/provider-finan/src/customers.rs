@@ -5,16 +5,22 @@
 //!   [`FinanClient::stream_customers`] (every page);
 //! - `GET /api/v1/customers/:id`: [`FinanClient::get_customer`];
 //! - `PUT /api/v1/customers/:id`: [`FinanClient::update_customer`] (replaces the whole record);
-//! - `DELETE /api/v1/customers/:id`: [`FinanClient::delete_customer`].
+//! - `DELETE /api/v1/customers/:id`: [`FinanClient::delete_customer`];
+//! - [`FinanClient::find_customer_by_code`]: the customer with a given `customer_code`,
+//!   read from the pages.
 //!
-//! Each has a `_with` variant taking [`RequestOptions`] (timeout; retry policy of reads). Reads are
-//! retried on connection errors, timeouts, 429, 502, 503 and 504; a create, update or delete is sent
-//! once and never re-sent by the client.
+//! A create is safe to repeat after a failure without an answer: `customer_code` is unique, so a
+//! repeat of a create that did reach Finan is refused with [`Error::Conflict`] rather than
+//! making a second record ([`FinanClient::find_customer_by_code`] then fetches the one that exists).
 //!
-//! Errors: [`Error::InvalidRequest`] without sending anything for a body that cannot be right (a blank name or code, a company
-//! without a contact person)
-//! or a blank id, and for Finan's 400 and 422; [`Error::NotFound`] for an id Finan does not know
-//! (404); [`Error::Conflict`] for a `customer_code` another customer has (409); [`Error::Unauthorized`], [`Error::RateLimited`],
+//! The five operations have `_with` variants taking [`RequestOptions`] (timeout; retry policy of
+//! reads). Reads are retried on connection errors, timeouts, 429, 502, 503 and 504; a create,
+//! update or delete is sent once and never re-sent by the client.
+//!
+//! Errors: [`Error::InvalidRequest`] without sending anything for a body that cannot be right (a
+//! blank name or code, a company without a contact person) or a blank id, and for Finan's 400 and
+//! 422; [`Error::NotFound`] for an id Finan does not know (404); [`Error::Conflict`] for a
+//! `customer_code` another customer has (409); [`Error::Unauthorized`], [`Error::RateLimited`],
 //! [`Error::Provider`] (5xx, or an error code in a 2xx reply), [`Error::Decode`] for a reply not in
 //! the documented shape, [`Error::Transport`].
 
@@ -91,6 +97,17 @@ impl FinanClient {
         self.record_stream(&CUSTOMERS)
     }
 
+    /// The customer whose `customer_code` is `code`, found by reading every page (Finan documents no
+    /// filter for it): after a create that failed without an answer (a timeout, a 5xx), or was
+    /// refused with [`Error::Conflict`], this tells whether the record exists.
+    ///
+    /// # Errors
+    /// As [`Self::list_customers`].
+    pub async fn find_customer_by_code(&self, code: &str) -> Result<Option<Customer>> {
+        self.record_find(&CUSTOMERS, |c: &Customer| c.general_info.customer_code == code)
+            .await
+    }
+
     /// One customer by Finan's id (`GET /api/v1/customers/:id`, the id percent-encoded as one segment).
     ///
     /// # Errors
@@ -112,8 +129,8 @@ impl FinanClient {
     /// updated (read back when Finan's answer carries no `data`).
     ///
     /// # Errors
-    /// [`Error::NotFound`] for an unknown id; [`Error::Conflict`] when the new code is another customer's; otherwise see the
-    /// [module documentation](self).
+    /// [`Error::NotFound`] for an unknown id; [`Error::Conflict`] when the new code is another
+    /// customer's; otherwise see the [module documentation](self).
     pub async fn update_customer(&self, id: &str, customer: &NewCustomer) -> Result<Customer> {
         self.update_customer_with(id, customer, &RequestOptions::default())
             .await

@@ -5,18 +5,24 @@
 //!   [`FinanClient::stream_invoices`] (every page);
 //! - `GET /api/v1/invoices/:id`: [`FinanClient::get_invoice`];
 //! - `PUT /api/v1/invoices/:id`: [`FinanClient::update_invoice`] (replaces the whole record);
-//! - `DELETE /api/v1/invoices/:id`: [`FinanClient::delete_invoice`].
+//! - `DELETE /api/v1/invoices/:id`: [`FinanClient::delete_invoice`];
+//! - [`FinanClient::find_invoice_by_code`]: the invoice with a given `invoice_code`,
+//!   read from the pages.
 //!
-//! Each has a `_with` variant taking [`RequestOptions`] (timeout; retry policy of reads). Reads are
-//! retried on connection errors, timeouts, 429, 502, 503 and 504; a create, update or delete is sent
-//! once and never re-sent by the client.
+//! A create is safe to repeat after a failure without an answer: `invoice_code` is unique, so a
+//! repeat of a create that did reach Finan is refused with [`Error::Conflict`] rather than
+//! making a second record ([`FinanClient::find_invoice_by_code`] then fetches the one that exists).
 //!
-//! Errors: [`Error::InvalidRequest`] without sending anything for a body that cannot be right (a blank code, no
-//! items, an item with quantity 0, no payment method, a due date before the transaction date)
-//! or a blank id, and for Finan's 400 and 422; [`Error::NotFound`] for an id Finan does not know
-//! (404); [`Error::Conflict`] for an `invoice_code` another invoice has (409); [`Error::Unauthorized`], [`Error::RateLimited`],
-//! [`Error::Provider`] (5xx, or an error code in a 2xx reply), [`Error::Decode`] for a reply not in
-//! the documented shape, [`Error::Transport`].
+//! The five operations have `_with` variants taking [`RequestOptions`] (timeout; retry policy of
+//! reads). Reads are retried on connection errors, timeouts, 429, 502, 503 and 504; a create,
+//! update or delete is sent once and never re-sent by the client.
+//!
+//! Errors: [`Error::InvalidRequest`] without sending anything for a body that cannot be right (a
+//! blank code, no items, an item with quantity 0, no payment method, a due date before the
+//! transaction date) or a blank id, and for Finan's 400 and 422; [`Error::NotFound`] for an id
+//! Finan does not know (404); [`Error::Conflict`] for an `invoice_code` another invoice has (409);
+//! [`Error::Unauthorized`], [`Error::RateLimited`], [`Error::Provider`] (5xx, or an error code in a
+//! 2xx reply), [`Error::Decode`] for a reply not in the documented shape, [`Error::Transport`].
 //!
 //! An invoice is paid through its `payment_link`, or through a payment request linked to it
 //! ([`FinanClient::create_invoice_payment`]: `reference_type: "invoice"`, `reference_id` = the
@@ -94,6 +100,16 @@ impl FinanClient {
     /// [`Self::list_invoices`]), or [`Error::Provider`] when the listing stops advancing.
     pub fn stream_invoices(&self) -> BoxStream<'_, Result<Invoice>> {
         self.record_stream(&INVOICES)
+    }
+
+    /// The invoice whose `invoice_code` is `code`, found by reading every page (Finan documents no
+    /// filter for it): after a create that failed without an answer (a timeout, a 5xx), or was
+    /// refused with [`Error::Conflict`], this tells whether the record exists.
+    ///
+    /// # Errors
+    /// As [`Self::list_invoices`].
+    pub async fn find_invoice_by_code(&self, code: &str) -> Result<Option<Invoice>> {
+        self.record_find(&INVOICES, |i: &Invoice| i.invoice_code == code).await
     }
 
     /// One invoice by Finan's id (`GET /api/v1/invoices/:id`, the id percent-encoded as one segment).

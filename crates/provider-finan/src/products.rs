@@ -5,18 +5,23 @@
 //!   [`FinanClient::stream_products`] (every page);
 //! - `GET /api/v1/products/:id`: [`FinanClient::get_product`];
 //! - `PUT /api/v1/products/:id`: [`FinanClient::update_product`] (replaces the whole record);
-//! - `DELETE /api/v1/products/:id`: [`FinanClient::delete_product`].
+//! - `DELETE /api/v1/products/:id`: [`FinanClient::delete_product`];
+//! - [`FinanClient::find_product_by_sku`]: the product with a given `sku_code`,
+//!   read from the pages.
 //!
-//! Each has a `_with` variant taking [`RequestOptions`] (timeout; retry policy of reads). Reads are
-//! retried on connection errors, timeouts, 429, 502, 503 and 504; a create, update or delete is sent
-//! once and never re-sent by the client.
+//! A create is safe to repeat after a failure without an answer: `sku_code` is unique, so a
+//! repeat of a create that did reach Finan is refused with [`Error::Conflict`] rather than
+//! making a second record ([`FinanClient::find_product_by_sku`] then fetches the one that exists).
 //!
-//! Errors: [`Error::InvalidRequest`] without sending anything for a body that cannot be right (a blank name or SKU
-//! code)
-//! or a blank id, and for Finan's 400 and 422; [`Error::NotFound`] for an id Finan does not know
-//! (404); [`Error::Conflict`] for a `sku_code` another product has (409); [`Error::Unauthorized`], [`Error::RateLimited`],
-//! [`Error::Provider`] (5xx, or an error code in a 2xx reply), [`Error::Decode`] for a reply not in
-//! the documented shape, [`Error::Transport`].
+//! The five operations have `_with` variants taking [`RequestOptions`] (timeout; retry policy of
+//! reads). Reads are retried on connection errors, timeouts, 429, 502, 503 and 504; a create,
+//! update or delete is sent once and never re-sent by the client.
+//!
+//! Errors: [`Error::InvalidRequest`] without sending anything for a body that cannot be right (a
+//! blank name or SKU code) or a blank id, and for Finan's 400 and 422; [`Error::NotFound`] for an
+//! id Finan does not know (404); [`Error::Conflict`] for a `sku_code` another product has (409);
+//! [`Error::Unauthorized`], [`Error::RateLimited`], [`Error::Provider`] (5xx, or an error code in a
+//! 2xx reply), [`Error::Decode`] for a reply not in the documented shape, [`Error::Transport`].
 
 use futures::stream::BoxStream;
 use gateway_core::{Error, Page, Result};
@@ -91,6 +96,17 @@ impl FinanClient {
         self.record_stream(&PRODUCTS)
     }
 
+    /// The product whose `sku_code` is `sku_code`, found by reading every page (Finan documents no
+    /// filter for it): after a create that failed without an answer (a timeout, a 5xx), or was
+    /// refused with [`Error::Conflict`], this tells whether the record exists.
+    ///
+    /// # Errors
+    /// As [`Self::list_products`].
+    pub async fn find_product_by_sku(&self, sku_code: &str) -> Result<Option<Product>> {
+        self.record_find(&PRODUCTS, |p: &Product| p.general_info.sku_code == sku_code)
+            .await
+    }
+
     /// One product by Finan's id (`GET /api/v1/products/:id`, the id percent-encoded as one segment).
     ///
     /// # Errors
@@ -112,8 +128,8 @@ impl FinanClient {
     /// updated (read back when Finan's answer carries no `data`).
     ///
     /// # Errors
-    /// [`Error::NotFound`] for an unknown id; [`Error::Conflict`] when the new SKU code is another product's; otherwise see the
-    /// [module documentation](self).
+    /// [`Error::NotFound`] for an unknown id; [`Error::Conflict`] when the new SKU code is another
+    /// product's; otherwise see the [module documentation](self).
     pub async fn update_product(&self, id: &str, product: &NewProduct) -> Result<Product> {
         self.update_product_with(id, product, &RequestOptions::default()).await
     }

@@ -76,6 +76,22 @@ impl FinanClient {
         )
     }
 
+    /// The first record `matches` accepts, reading page after page; `None` after the last page.
+    pub(crate) async fn record_find<T: DeserializeOwned + Send>(
+        &self,
+        kind: &'static Kind,
+        matches: impl Fn(&T) -> bool,
+    ) -> Result<Option<T>> {
+        use futures::TryStreamExt;
+        let mut records = self.record_stream::<T>(kind);
+        while let Some(record) = records.try_next().await? {
+            if matches(&record) {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
+    }
+
     pub(crate) async fn record_get<T: DeserializeOwned>(
         &self,
         kind: &Kind,

@@ -160,6 +160,10 @@ async fn product_pages_and_stream() {
     assert_eq!(skus, ["SKU0", "SKU1", "SKU2", "SKU3", "SKU4", "SKU5", "SKU6"]);
     let customers: Vec<Customer> = finan.stream_customers().try_collect().await.unwrap();
     assert!(customers.is_empty());
+    let found = finan.find_product_by_sku("SKU5").await.unwrap().expect("SKU5 exists");
+    assert_eq!(found.general_info.item_name, "Product 5");
+    assert!(finan.find_product_by_sku("SKU9").await.unwrap().is_none());
+    assert!(finan.find_customer_by_code("C").await.unwrap().is_none());
 
     // Bad pages are refused before anything is sent.
     let before = s.finan().request_count();
@@ -218,6 +222,9 @@ async fn invoice_totals_link_update_and_delete() {
     ));
     let page = finan.list_invoices(1, 10).await.unwrap();
     assert_eq!(page.items.len(), 1);
+    let found = finan.find_invoice_by_code("INV1").await.unwrap().expect("INV1 exists");
+    assert_eq!(found.invoice_id, created.invoice_id);
+    assert!(finan.find_customer_by_code("CUST123").await.unwrap().is_some());
     finan.delete_invoice(&created.invoice_id).await.unwrap();
     assert!(finan.list_invoices(1, 10).await.unwrap().items.is_empty());
 }
