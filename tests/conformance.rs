@@ -71,3 +71,40 @@ async fn sepay_oauth_conforms() {
         "the seed's sub-accounts of account 19 are listed"
     );
 }
+
+/// The sandbox's OTP control: the OTP it "sent" for a payout.
+struct SandboxOtp<'a>(&'a Sandbox);
+
+#[async_trait::async_trait]
+impl gateway_core::testing::PayoutHarness for SandboxOtp<'_> {
+    async fn otp(&self, id: &str) -> Result<gateway::SecretString, String> {
+        self.0
+            .finan()
+            .payout_otp(id)
+            .map(gateway::SecretString::from)
+            .ok_or_else(|| format!("the sandbox sent no OTP for payout {id}"))
+    }
+}
+
+#[tokio::test]
+async fn finan_payouts_conform() {
+    use gateway::{Beneficiary, CreatePayout, Currency, Money};
+    let sandbox = Sandbox::start().await.unwrap();
+    let finan = common::finan(&sandbox, &sandbox.credentials().finan_secret_key);
+    let source = sandbox.finan().master_account_ids()[0].clone();
+    let request = CreatePayout::new(
+        source,
+        Money::from_minor_units(1_500_000, Currency::VND),
+        Beneficiary::new("0123456789", "NGUYEN VAN A", "161"),
+        "PAYOUT-CONFORMANCE-1",
+    )
+    .description("conformance");
+    let report =
+        gateway_core::testing::check_payout_provider(finan.as_ref(), &SandboxOtp(&sandbox), &request, 20).await;
+    assert_eq!(
+        sandbox.finan().payouts().len(),
+        1,
+        "the sandbox holds exactly the one payout (the zero-amount request never left the client)"
+    );
+    assert!(report.polls <= 20);
+}

@@ -388,3 +388,183 @@ pub async fn check_payment_provider(
         payments: parts.len(),
     }
 }
+
+/// What the payout checks need besides the provider's own API: the OTP the provider sent to the
+/// account holder. On the sandbox it is read from a control endpoint; with real credentials, a
+/// person types it in.
+#[async_trait]
+pub trait PayoutHarness: Send + Sync {
+    /// The OTP the provider sent for payout `id`.
+    ///
+    /// # Errors
+    /// Why the OTP could not be obtained, as text.
+    async fn otp(&self, id: &str) -> Result<secrecy::SecretString, String>;
+}
+
+/// What the payout checks saw, for further provider-specific assertions.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PayoutConformanceReport {
+    /// The payout as created.
+    pub created: crate::Payout,
+    /// The payout once final.
+    pub settled: crate::Payout,
+    /// How many reads it took to become final.
+    pub polls: usize,
+}
+
+/// Runs every payout check against one provider, for a `request` whose reference id is unique
+/// to this run:
+///
+/// 1. [`PayoutProvider::create_payout`] gives a payout with an id, the request's amount,
+///    beneficiary and reference id, [`PayoutStatus::AwaitingOtp`];
+/// 2. creating it again with the same reference id gives the same payout, and listing by the
+///    reference id finds exactly that one (no money sent twice), by page and by stream;
+/// 3. [`PayoutProvider::get_payout`] returns it, and a missing id gives [`Error::NotFound`];
+/// 4. confirming with a wrong OTP gives [`Error::InvalidRequest`] and leaves it awaiting the OTP;
+/// 5. confirming with the OTP ([`PayoutHarness::otp`]) moves it past [`PayoutStatus::AwaitingOtp`];
+///    confirming again is refused with [`Error::InvalidRequest`];
+/// 6. reading it (at most `max_polls` times) ends in [`PayoutStatus::Succeeded`], still with the
+///    same amount and reference id;
+/// 7. a request with a zero amount is refused with [`Error::InvalidRequest`].
+///
+/// [`PayoutProvider::create_payout`]: crate::PayoutProvider::create_payout
+/// [`PayoutProvider::get_payout`]: crate::PayoutProvider::get_payout
+/// [`PayoutStatus::AwaitingOtp`]: crate::PayoutStatus::AwaitingOtp
+/// [`PayoutStatus::Succeeded`]: crate::PayoutStatus::Succeeded
+///
+/// # Panics
+/// When a check fails, with a message naming it.
+pub async fn check_payout_provider(
+    provider: &dyn crate::PayoutProvider,
+    harness: &dyn PayoutHarness,
+    request: &crate::CreatePayout,
+    max_polls: usize,
+) -> PayoutConformanceReport {
+    use crate::{PayoutFilter, PayoutStatus};
+    let name = provider.provider_name();
+    let reference = request.reference_id.as_str();
+
+    // 1. Create.
+    let created = provider
+        .create_payout(request)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: create_payout failed: {e}"));
+    assert!(!created.id.is_empty(), "{name}: a payout has an id");
+    assert_eq!(created.amount, request.amount, "{name}: the payout's amount");
+    assert_eq!(
+        created.beneficiary, request.beneficiary,
+        "{name}: the payout's beneficiary"
+    );
+    assert_eq!(
+        created.reference_id.as_deref(),
+        Some(reference),
+        "{name}: the payout's reference id"
+    );
+    assert_eq!(
+        created.status,
+        PayoutStatus::AwaitingOtp,
+        "{name}: a new payout waits for its OTP"
+    );
+
+    // 2. Never twice for one reference id.
+    let again = provider
+        .create_payout(request)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: creating the payout again failed: {e}"));
+    assert_eq!(
+        again.id, created.id,
+        "{name}: the same reference id gives the same payout"
+    );
+    let filter = PayoutFilter::reference(reference);
+    let page = provider
+        .list_payouts(&filter, PageRequest::first())
+        .await
+        .unwrap_or_else(|e| panic!("{name}: list_payouts by reference failed: {e}"));
+    let ids: Vec<&str> = page.items.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [created.id.as_str()],
+        "{name}: exactly one payout for the reference id"
+    );
+    let streamed: Vec<crate::Payout> = provider
+        .stream_payouts(&filter)
+        .try_collect()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: stream_payouts failed: {e}"));
+    assert_eq!(streamed.len(), 1, "{name}: the stream by reference id gives one payout");
+
+    // 3. Get.
+    let got = provider
+        .get_payout(&created.id)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: get_payout failed: {e}"));
+    assert_eq!(got.id, created.id, "{name}: get_payout returns the payout");
+    assert!(
+        matches!(provider.get_payout("no-such-payout-0").await, Err(Error::NotFound(_))),
+        "{name}: a missing payout id gives Error::NotFound"
+    );
+
+    // 4. A wrong OTP.
+    let wrong = secrecy::SecretString::from("000000-wrong");
+    assert!(
+        matches!(
+            provider.confirm_payout(&created.id, &wrong).await,
+            Err(Error::InvalidRequest(_))
+        ),
+        "{name}: a wrong OTP gives Error::InvalidRequest"
+    );
+    let still = provider.get_payout(&created.id).await.unwrap();
+    assert_eq!(
+        still.status,
+        PayoutStatus::AwaitingOtp,
+        "{name}: a wrong OTP changes nothing"
+    );
+
+    // 5. The right OTP, once.
+    let otp = harness
+        .otp(&created.id)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: no OTP for the payout: {e}"));
+    let confirmed = provider
+        .confirm_payout(&created.id, &otp)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: confirm_payout failed: {e}"));
+    assert_ne!(confirmed.status, PayoutStatus::AwaitingOtp, "{name}: confirmed");
+    assert!(
+        matches!(
+            provider.confirm_payout(&created.id, &otp).await,
+            Err(Error::InvalidRequest(_))
+        ),
+        "{name}: a payout is confirmed once"
+    );
+
+    // 6. Until it is final.
+    let mut polls = 0;
+    let settled = loop {
+        polls += 1;
+        let payout = provider.get_payout(&created.id).await.unwrap();
+        if payout.status.is_final() || polls >= max_polls {
+            break payout;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(settled.status, PayoutStatus::Succeeded, "{name}: the payout succeeds");
+    assert_eq!(settled.amount, request.amount, "{name}: the settled amount");
+    assert_eq!(settled.reference_id.as_deref(), Some(reference));
+
+    // 7. Checked before sending.
+    let mut zero = request.clone();
+    zero.amount = Money::zero(request.amount.currency());
+    zero.reference_id = format!("{reference}-ZERO");
+    assert!(
+        matches!(provider.create_payout(&zero).await, Err(Error::InvalidRequest(_))),
+        "{name}: a zero amount gives Error::InvalidRequest"
+    );
+
+    PayoutConformanceReport {
+        created,
+        settled,
+        polls,
+    }
+}
