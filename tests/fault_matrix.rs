@@ -21,16 +21,19 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
-use gateway::finan::{AccountFilter, CreateBankAccount, FinanClient, FinanPaymentFilter, FinanWebhookVerifier};
+use gateway::finan::{
+    AccountFilter, CreateBankAccount, FinanClient, FinanPaymentFilter, FinanWebhookVerifier, InvoiceItem, NewCustomer,
+    NewInvoice, NewProduct, TaxCode,
+};
 use gateway::receiver::{axum, WebhookReceiver};
 use gateway::sepay::{
     BankAccountFilter, CheckoutEnvironment, OAuthCredentials, OrderFilter, SepayBankTransfer, SepayBankWebhookVerifier,
     SepayClient, SepayIpnVerifier, SepayPaymentGateway, TransactionFilter,
 };
 use gateway::{
-    Bank, BankAccountProvider, CreatePayment, Currency, Error, Money, PageRequest, PayerAction, PaymentEvent,
-    PaymentFilter, PaymentMethod, PaymentProvider, PaymentStatus, RetryPolicy, SecretString, TransportErrorKind,
-    WebhookVerifier,
+    Bank, BankAccountProvider, Beneficiary, CreatePayment, CreatePayout, Currency, Error, Money, PageRequest,
+    PayerAction, PaymentEvent, PaymentFilter, PaymentMethod, PaymentProvider, PaymentStatus, PayoutFilter,
+    PayoutProvider, RetryPolicy, SecretString, TransportErrorKind, WebhookVerifier,
 };
 use gateway_sandbox::faults::{Fault, FaultKind, Faults, RouteMatcher};
 use gateway_sandbox::sepay::NewTransfer;
@@ -71,6 +74,25 @@ const EXPECTED: &str = r#"
 | finan list_payments (trait) | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
 | finan list_accounts (trait) | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
 | finan get_account (trait) | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
+| finan create_customer | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 (+1 req) | err provider_error 502 (+1 req) | err provider_error 503 (+1 req) | ok (+1 req) | ok (+1 req) | ok (+1 req) | err provider_error 504 (+1 req) | err decode 200 (+1 req) | ok |
+| finan list_customers | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
+| finan get_customer | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
+| finan update_customer | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 | err provider_error 502 | err provider_error 503 | err transport/timeout; but done | err transport/body; but done | err decode 200; but done | err provider_error 504 | err decode 200 | ok |
+| finan delete_customer | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 | err provider_error 502 | err provider_error 503 | err transport/timeout; but done | err transport/body; but done | err decode 200; but done | err provider_error 504 | err decode 200 | ok |
+| finan create_product | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 (+1 req) | err provider_error 502 (+1 req) | err provider_error 503 (+1 req) | ok (+1 req) | ok (+1 req) | ok (+1 req) | err provider_error 504 (+1 req) | err decode 200 (+1 req) | ok |
+| finan list_products | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
+| finan get_product | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
+| finan update_product | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 | err provider_error 502 | err provider_error 503 | err transport/timeout; but done | err transport/body; but done | err decode 200; but done | err provider_error 504 | err decode 200 | ok |
+| finan delete_product | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 | err provider_error 502 | err provider_error 503 | err transport/timeout; but done | err transport/body; but done | err decode 200; but done | err provider_error 504 | err decode 200 | ok |
+| finan create_invoice | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 (+1 req) | err provider_error 502 (+1 req) | err provider_error 503 (+1 req) | ok (+1 req) | ok (+1 req) | ok (+1 req) | err provider_error 504 (+1 req) | err decode 200 (+1 req) | ok |
+| finan list_invoices | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
+| finan get_invoice | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
+| finan update_invoice | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 | err provider_error 502 | err provider_error 503 | err transport/timeout; but done | err transport/body; but done | err decode 200; but done | err provider_error 504 | err decode 200 | ok |
+| finan delete_invoice | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 | err provider_error 502 | err provider_error 503 | err transport/timeout; but done | err transport/body; but done | err decode 200; but done | err provider_error 504 | err decode 200 | ok |
+| finan create_payout | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 (+2 req) | err provider_error 502 (+1 req) | err provider_error 503 (+2 req) | ok (+1 req) | ok (+1 req) | ok (+1 req) | err provider_error 504 (+1 req) | err decode 200 (+2 req) | ok |
+| finan confirm_payout | ok | err rate_limited 429 | err rate_limited 429 | err provider_error 500 (+1 req) | err provider_error 502 (+1 req) | err provider_error 503 (+1 req) | ok (+1 req) | ok (+1 req) | ok (+1 req) | err provider_error 504 (+1 req) | err decode 200 (+1 req) | ok |
+| finan get_payout | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
+| finan list_payouts (trait) | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err decode 200 | ok |
 | sepay-token list_bank_accounts | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err unauthorized 200 | ok |
 | sepay-token bank_account_details | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err unauthorized 200 | ok |
 | sepay-token count_bank_accounts | ok | ok (2 retries) | ok (2 retries) | err provider_error 500 | ok (2 retries) | ok (2 retries) | ok (2 retries) | ok (2 retries) | err decode 200 | ok (2 retries) | err unauthorized 200 | ok |
@@ -517,6 +539,174 @@ fn rows() -> Vec<Row> {
                 })
             },
         },
+        // --- Finan business records (customers, products, invoices) -----------------------------
+        Row {
+            name: "finan create_customer",
+            side: Finan,
+            method: "POST",
+            path: "/open/api/v1/customers",
+            write: true,
+            run: |env| Box::pin(finan_record_write(env, Record::Customer, Write::Create)),
+        },
+        read!("finan list_customers", Finan, "GET", "/open/api/v1/customers", |env| {
+            env.finan.list_customers(1, 20).await
+        }),
+        Row {
+            name: "finan get_customer",
+            side: Finan,
+            method: "GET",
+            path: "/open/api/v1/customers/",
+            write: false,
+            run: |env| {
+                Box::pin(async move {
+                    let id = Record::Customer.create(&env).await;
+                    let (result, made) = env.measure(env.finan.get_customer(&id)).await;
+                    Ok((ok(result), made))
+                })
+            },
+        },
+        Row {
+            name: "finan update_customer",
+            side: Finan,
+            method: "PUT",
+            path: "/open/api/v1/customers/",
+            write: true,
+            run: |env| Box::pin(finan_record_write(env, Record::Customer, Write::Update)),
+        },
+        Row {
+            name: "finan delete_customer",
+            side: Finan,
+            method: "DELETE",
+            path: "/open/api/v1/customers/",
+            write: true,
+            run: |env| Box::pin(finan_record_write(env, Record::Customer, Write::Delete)),
+        },
+        Row {
+            name: "finan create_product",
+            side: Finan,
+            method: "POST",
+            path: "/open/api/v1/products",
+            write: true,
+            run: |env| Box::pin(finan_record_write(env, Record::Product, Write::Create)),
+        },
+        read!("finan list_products", Finan, "GET", "/open/api/v1/products", |env| env
+            .finan
+            .list_products(1, 20)
+            .await),
+        Row {
+            name: "finan get_product",
+            side: Finan,
+            method: "GET",
+            path: "/open/api/v1/products/",
+            write: false,
+            run: |env| {
+                Box::pin(async move {
+                    let id = Record::Product.create(&env).await;
+                    let (result, made) = env.measure(env.finan.get_product(&id)).await;
+                    Ok((ok(result), made))
+                })
+            },
+        },
+        Row {
+            name: "finan update_product",
+            side: Finan,
+            method: "PUT",
+            path: "/open/api/v1/products/",
+            write: true,
+            run: |env| Box::pin(finan_record_write(env, Record::Product, Write::Update)),
+        },
+        Row {
+            name: "finan delete_product",
+            side: Finan,
+            method: "DELETE",
+            path: "/open/api/v1/products/",
+            write: true,
+            run: |env| Box::pin(finan_record_write(env, Record::Product, Write::Delete)),
+        },
+        Row {
+            name: "finan create_invoice",
+            side: Finan,
+            method: "POST",
+            path: "/open/api/v1/invoices",
+            write: true,
+            run: |env| Box::pin(finan_record_write(env, Record::Invoice, Write::Create)),
+        },
+        read!("finan list_invoices", Finan, "GET", "/open/api/v1/invoices", |env| env
+            .finan
+            .list_invoices(1, 20)
+            .await),
+        Row {
+            name: "finan get_invoice",
+            side: Finan,
+            method: "GET",
+            path: "/open/api/v1/invoices/",
+            write: false,
+            run: |env| {
+                Box::pin(async move {
+                    let id = Record::Invoice.create(&env).await;
+                    let (result, made) = env.measure(env.finan.get_invoice(&id)).await;
+                    Ok((ok(result), made))
+                })
+            },
+        },
+        Row {
+            name: "finan update_invoice",
+            side: Finan,
+            method: "PUT",
+            path: "/open/api/v1/invoices/",
+            write: true,
+            run: |env| Box::pin(finan_record_write(env, Record::Invoice, Write::Update)),
+        },
+        Row {
+            name: "finan delete_invoice",
+            side: Finan,
+            method: "DELETE",
+            path: "/open/api/v1/invoices/",
+            write: true,
+            run: |env| Box::pin(finan_record_write(env, Record::Invoice, Write::Delete)),
+        },
+        // --- Finan payouts ------------------------------------------------------------------------
+        Row {
+            name: "finan create_payout",
+            side: Finan,
+            method: "POST",
+            path: "/open/api/v1/payouts",
+            write: true,
+            run: |env| Box::pin(finan_create_payout(env)),
+        },
+        Row {
+            name: "finan confirm_payout",
+            side: Finan,
+            method: "POST",
+            path: "/open/api/v1/payouts/",
+            write: true,
+            run: |env| Box::pin(finan_confirm_payout(env)),
+        },
+        Row {
+            name: "finan get_payout",
+            side: Finan,
+            method: "GET",
+            path: "/open/api/v1/payouts/",
+            write: false,
+            run: |env| {
+                Box::pin(async move {
+                    let created = env
+                        .finan
+                        .create_payout(&payout_request(&env, "FM-PAYOUT-GET"))
+                        .await
+                        .unwrap();
+                    let (result, made) = env.measure(env.finan.get_payout(&created.id)).await;
+                    Ok((ok(result), made))
+                })
+            },
+        },
+        read!(
+            "finan list_payouts (trait)",
+            Finan,
+            "GET",
+            "/open/api/v1/payouts",
+            |env| env.finan.list_payouts(&PayoutFilter::all(), PageRequest::first()).await
+        ),
         // --- SePay, API token -------------------------------------------------------------------
         read!(
             "sepay-token list_bank_accounts",
@@ -865,6 +1055,248 @@ async fn finan_create_payment(env: Arc<Env>, invoice: bool) -> RawCell {
         _ => None,
     };
     Ok((result.map(|_| tag).map_err(|e| label(&e)), made))
+}
+
+/// A Finan business record kind, for the write rows.
+#[derive(Clone, Copy)]
+enum Record {
+    Customer,
+    Product,
+    Invoice,
+}
+
+/// What a write row does to its record.
+#[derive(Clone, Copy, PartialEq)]
+enum Write {
+    Create,
+    Update,
+    Delete,
+}
+
+const FM_CUSTOMER: &str = "FM-CUST-1";
+const FM_SKU: &str = "FM-SKU-1";
+const FM_INVOICE: &str = "FM-INV-1";
+
+fn fm_customer(name: &str) -> NewCustomer {
+    NewCustomer::personal(name, FM_CUSTOMER)
+}
+
+fn fm_product(name: &str) -> NewProduct {
+    NewProduct::new(name, FM_SKU, 120_000, 80_000)
+}
+
+fn fm_invoice(days: i64) -> NewInvoice {
+    let day = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    NewInvoice::new(FM_INVOICE, FM_CUSTOMER, day, day + chrono::Duration::days(days))
+        .item(InvoiceItem::new(FM_SKU, TaxCode::vat_10(), 2).unit_price(120_000))
+}
+
+impl Record {
+    /// Creates the record (and what it needs) with no fault armed; its id.
+    async fn create(self, env: &Env) -> String {
+        let finan = &env.finan;
+        match self {
+            Record::Customer => {
+                finan
+                    .create_customer(&fm_customer("FAULT MATRIX"))
+                    .await
+                    .unwrap()
+                    .customer_id
+            }
+            Record::Product => {
+                finan
+                    .create_product(&fm_product("Fault matrix"))
+                    .await
+                    .unwrap()
+                    .product_id
+            }
+            Record::Invoice => {
+                finan.create_customer(&fm_customer("FAULT MATRIX")).await.unwrap();
+                finan.create_product(&fm_product("Fault matrix")).await.unwrap();
+                finan.create_invoice(&fm_invoice(7)).await.unwrap().invoice_id
+            }
+        }
+    }
+
+    /// How many records of this kind the sandbox holds.
+    fn count(self, env: &Env) -> usize {
+        let finan = env.sandbox.finan();
+        match self {
+            Record::Customer => finan.customer_count(),
+            Record::Product => finan.product_count(),
+            Record::Invoice => finan.invoices().len(),
+        }
+    }
+
+    /// The write under the row's fault.
+    async fn write(self, env: &Env, write: Write, id: &str) -> (Result<(), Error>, u64) {
+        let finan = &env.finan;
+        match (self, write) {
+            (Record::Customer, Write::Create) => {
+                let (r, made) = env.measure(finan.create_customer(&fm_customer("FAULT MATRIX"))).await;
+                (r.map(drop), made)
+            }
+            (Record::Product, Write::Create) => {
+                let (r, made) = env.measure(finan.create_product(&fm_product("Fault matrix"))).await;
+                (r.map(drop), made)
+            }
+            (Record::Invoice, Write::Create) => {
+                let (r, made) = env.measure(finan.create_invoice(&fm_invoice(7))).await;
+                (r.map(drop), made)
+            }
+            (Record::Customer, Write::Update) => {
+                let (r, made) = env.measure(finan.update_customer(id, &fm_customer("RENAMED"))).await;
+                (r.map(drop), made)
+            }
+            (Record::Product, Write::Update) => {
+                let (r, made) = env.measure(finan.update_product(id, &fm_product("Renamed"))).await;
+                (r.map(drop), made)
+            }
+            (Record::Invoice, Write::Update) => {
+                let (r, made) = env.measure(finan.update_invoice(id, &fm_invoice(14))).await;
+                (r.map(drop), made)
+            }
+            (Record::Customer, Write::Delete) => {
+                let (r, made) = env.measure(finan.delete_customer(id)).await;
+                (r.map(drop), made)
+            }
+            (Record::Product, Write::Delete) => {
+                let (r, made) = env.measure(finan.delete_product(id)).await;
+                (r.map(drop), made)
+            }
+            (Record::Invoice, Write::Delete) => {
+                let (r, made) = env.measure(finan.delete_invoice(id)).await;
+                (r.map(drop), made)
+            }
+        }
+    }
+
+    /// Whether an update took effect, read back with no fault armed.
+    async fn updated(self, env: &Env, id: &str) -> bool {
+        let finan = &env.finan;
+        match self {
+            Record::Customer => finan.get_customer(id).await.unwrap().general_info.name == "RENAMED",
+            Record::Product => finan.get_product(id).await.unwrap().general_info.item_name == "Renamed",
+            Record::Invoice => {
+                let invoice = finan.get_invoice(id).await.unwrap();
+                invoice.due_date != invoice.transaction_date.map(|d| d + chrono::Duration::days(7))
+            }
+        }
+    }
+}
+
+/// A create, update or delete of a Finan record under the row's fault. None is re-sent by the
+/// library (the unique code makes a repeated create a 409): the cell is the write's result, with
+/// `; but done` when it failed yet took effect; a create must never make two records.
+async fn finan_record_write(env: Arc<Env>, record: Record, write: Write) -> RawCell {
+    let id = match (record, write) {
+        // An invoice needs its customer and product.
+        (Record::Invoice, Write::Create) => {
+            env.finan.create_customer(&fm_customer("FAULT MATRIX")).await.unwrap();
+            env.finan.create_product(&fm_product("Fault matrix")).await.unwrap();
+            String::new()
+        }
+        (_, Write::Create) => String::new(),
+        _ => record.create(&env).await,
+    };
+    let before = record.count(&env);
+    let (result, made) = record.write(&env, write, &id).await;
+    env.settle_late_writes().await;
+    let after = record.count(&env);
+    let done = match write {
+        Write::Create => {
+            if after > before + 1 {
+                return Err(format!("{} records created by one call", after - before));
+            }
+            after == before + 1
+        }
+        Write::Delete => after + 1 == before,
+        Write::Update => record.updated(&env, &id).await,
+    };
+    let result = match result {
+        Ok(()) if !done => return Err("the write returned ok but did not take effect".into()),
+        Ok(()) => Ok(None),
+        Err(e) if done => Err(format!("{}; but done", label(&e))),
+        Err(e) => Err(label(&e)),
+    };
+    Ok((result, made))
+}
+
+fn payout_request(env: &Env, reference: &str) -> CreatePayout {
+    let source = env.sandbox.finan().master_account_ids()[0].clone();
+    CreatePayout::new(
+        source,
+        vnd(100_000),
+        Beneficiary::new("0123456789", "NGUYEN VAN A", "161"),
+        reference,
+    )
+    .description("Fault matrix")
+}
+
+/// Finan create payout: never two payouts for one reference, and creating again returns that one.
+async fn finan_create_payout(env: Arc<Env>) -> RawCell {
+    let reference = "FM-PAYOUT-1";
+    let request = payout_request(&env, reference);
+    let held = |env: &Env| {
+        env.sandbox
+            .finan()
+            .payouts()
+            .into_iter()
+            .filter(|p| p.reference_id.as_deref() == Some(reference))
+            .map(|p| p.id)
+            .collect::<Vec<_>>()
+    };
+    let (result, made) = env.measure(env.finan.create_payout(&request)).await;
+    env.settle_late_writes().await;
+    let existing = held(&env);
+    if existing.len() > 1 {
+        return Err(format!("{} payouts for reference {reference}", existing.len()));
+    }
+    if let Ok(created) = &result {
+        if existing != [created.id.clone()] {
+            return Err(format!("returned {} which the sandbox does not hold", created.id));
+        }
+    }
+    let again = env
+        .finan
+        .create_payout(&request)
+        .await
+        .map_err(|e| format!("creating again failed: {e}"))?;
+    if held(&env) != [again.id.clone()] {
+        return Err("creating again made a second payout or returned another".into());
+    }
+    let result = match result {
+        Ok(_) => Ok(None),
+        Err(e) if !existing.is_empty() => Err(format!("{}; but done", label(&e))),
+        Err(e) => Err(label(&e)),
+    };
+    Ok((result, made))
+}
+
+/// Finan confirm payout: the OTP is sent once; the cell says whether it took effect.
+async fn finan_confirm_payout(env: Arc<Env>) -> RawCell {
+    let created = env
+        .finan
+        .create_payout(&payout_request(&env, "FM-PAYOUT-OTP"))
+        .await
+        .unwrap();
+    let otp = SecretString::from(env.sandbox.finan().payout_otp(&created.id).expect("an OTP was sent"));
+    let (result, made) = env.measure(env.finan.confirm_payout(&created.id, &otp)).await;
+    env.settle_late_writes().await;
+    let confirmed = env
+        .sandbox
+        .finan()
+        .payout(&created.id)
+        .is_some_and(|p| format!("{:?}", p.status) != "Created");
+    let result = match result {
+        Ok(_) if !confirmed => return Err("confirm returned ok but the payout was not confirmed".into()),
+        Ok(_) => Ok(None),
+        Err(e) if confirmed => Err(format!("{}; but done", label(&e))),
+        Err(e) => Err(label(&e)),
+    };
+    Ok((result, made))
 }
 
 /// The OAuth refresh (`POST /oauth/token`, never retried): a client whose access token SePay

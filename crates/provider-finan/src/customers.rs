@@ -12,6 +12,9 @@
 //! A create is safe to repeat after a failure without an answer: `customer_code` is unique, so a
 //! repeat of a create that did reach Finan is refused with [`Error::Conflict`] rather than
 //! making a second record ([`FinanClient::find_customer_by_code`] then fetches the one that exists).
+//! The client does that look-up itself when a create fails in a way that may have reached Finan
+//! (no answer, a 5xx, an unreadable reply): if a record with the `customer_code` exists, it is returned
+//! as the create's answer; if not, the original error is. The create itself is never re-sent.
 //!
 //! The five operations have `_with` variants taking [`RequestOptions`] (timeout; retry policy of
 //! reads). Reads are retried on connection errors, timeouts, 429, 502, 503 and 504; a create,
@@ -58,7 +61,10 @@ impl FinanClient {
     /// As [`Self::create_customer`].
     pub async fn create_customer_with(&self, customer: &NewCustomer, options: &RequestOptions) -> Result<Customer> {
         check(customer)?;
-        self.record_create(&CUSTOMERS, customer, options).await
+        self.record_create(&CUSTOMERS, customer, options, || {
+            self.find_customer_by_code(&customer.general_info.customer_code)
+        })
+        .await
     }
 
     /// One page of customers (`GET /api/v1/customers?page=&page_size=`), oldest first.

@@ -12,6 +12,9 @@
 //! A create is safe to repeat after a failure without an answer: `invoice_code` is unique, so a
 //! repeat of a create that did reach Finan is refused with [`Error::Conflict`] rather than
 //! making a second record ([`FinanClient::find_invoice_by_code`] then fetches the one that exists).
+//! The client does that look-up itself when a create fails in a way that may have reached Finan
+//! (no answer, a 5xx, an unreadable reply): if a record with the `invoice_code` exists, it is returned
+//! as the create's answer; if not, the original error is. The create itself is never re-sent.
 //!
 //! The five operations have `_with` variants taking [`RequestOptions`] (timeout; retry policy of
 //! reads). Reads are retried on connection errors, timeouts, 429, 502, 503 and 504; a create,
@@ -63,7 +66,10 @@ impl FinanClient {
     /// As [`Self::create_invoice`].
     pub async fn create_invoice_with(&self, invoice: &NewInvoice, options: &RequestOptions) -> Result<Invoice> {
         check(invoice)?;
-        self.record_create(&INVOICES, invoice, options).await
+        self.record_create(&INVOICES, invoice, options, || {
+            self.find_invoice_by_code(&invoice.invoice_code)
+        })
+        .await
     }
 
     /// One page of invoices (`GET /api/v1/invoices?page=&page_size=`), oldest first.

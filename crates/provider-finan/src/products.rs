@@ -12,6 +12,9 @@
 //! A create is safe to repeat after a failure without an answer: `sku_code` is unique, so a
 //! repeat of a create that did reach Finan is refused with [`Error::Conflict`] rather than
 //! making a second record ([`FinanClient::find_product_by_sku`] then fetches the one that exists).
+//! The client does that look-up itself when a create fails in a way that may have reached Finan
+//! (no answer, a 5xx, an unreadable reply): if a record with the `sku_code` exists, it is returned
+//! as the create's answer; if not, the original error is. The create itself is never re-sent.
 //!
 //! The five operations have `_with` variants taking [`RequestOptions`] (timeout; retry policy of
 //! reads). Reads are retried on connection errors, timeouts, 429, 502, 503 and 504; a create,
@@ -57,7 +60,10 @@ impl FinanClient {
     /// As [`Self::create_product`].
     pub async fn create_product_with(&self, product: &NewProduct, options: &RequestOptions) -> Result<Product> {
         check(product)?;
-        self.record_create(&PRODUCTS, product, options).await
+        self.record_create(&PRODUCTS, product, options, || {
+            self.find_product_by_sku(&product.general_info.sku_code)
+        })
+        .await
     }
 
     /// One page of products (`GET /api/v1/products?page=&page_size=`), oldest first.

@@ -28,17 +28,43 @@ pub(crate) struct Kind {
 }
 
 impl FinanClient {
-    pub(crate) async fn record_create<B: Serialize, T: DeserializeOwned>(
+    /// `POST`, sent once. When it fails in a way that may have reached Finan (no answer, a 5xx, an
+    /// unreadable reply), `find` looks the record up by its unique code: if it exists, that record
+    /// is the answer (the create went through); otherwise the original error stands. Never re-sent:
+    /// the app may repeat the create, and a repeat of one that did go through is refused with
+    /// [`gateway_core::Error::Conflict`] by the unique code.
+    pub(crate) async fn record_create<B, T, F, Fut>(
         &self,
         kind: &Kind,
         body: &B,
         options: &RequestOptions,
-    ) -> Result<T> {
-        let reply = self
+        find: F,
+    ) -> Result<T>
+    where
+        B: Serialize,
+        T: DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let sent = self
             .transport()
             .post(&kind.path, body, kind.create, &options.or(&self.options))
-            .await?;
-        reply.data()
+            .await
+            .and_then(|reply| reply.data());
+        match sent {
+            Err(err) if crate::payments::may_have_reached_finan(&err) => match find().await {
+                Ok(Some(record)) => {
+                    tracing::debug!(provider = "finan", operation = kind.create, error = %err, "create failed without a usable answer; found the record by its code");
+                    Ok(record)
+                }
+                Ok(None) => Err(err),
+                Err(lookup) => Err(crate::payments::with_note(
+                    err,
+                    &format!("looking the {} up afterwards failed too ({lookup})", kind.noun),
+                )),
+            },
+            other => other,
+        }
     }
 
     pub(crate) async fn record_page<T: DeserializeOwned>(
