@@ -123,7 +123,9 @@ fn main() {
     let rounds: usize = bench::arg("--rounds").map_or(1001, |v| v.parse().expect("--rounds N"));
     let batch: usize = bench::arg("--batch").map_or(10, |v| v.parse().expect("--batch N"));
     let only = bench::arg("--only");
-    let raw_timeout = std::env::args().any(|a| a == "--raw-timeout").then_some(Duration::from_secs(30));
+    let raw_timeout = std::env::args()
+        .any(|a| a == "--raw-timeout")
+        .then_some(Duration::from_secs(30));
     let run_library = only.as_deref().is_none_or(|o| o == "library");
     let run_raw = only.as_deref().is_none_or(|o| o == "raw");
 

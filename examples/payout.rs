@@ -11,7 +11,8 @@
 //! needs `FINAN_PAYOUT_ACCOUNT_ID` (the source Shinhan master account's id),
 //! `FINAN_PAYOUT_BENEFICIARY_ACCOUNT`, `FINAN_PAYOUT_BENEFICIARY_NAME`,
 //! `FINAN_PAYOUT_BENEFICIARY_BANK_ID` (Finan's bank code from its Code Reference, not the NAPAS
-//! BIN) and `FINAN_PAYOUT_AMOUNT` (VND).
+//! BIN) and `FINAN_PAYOUT_AMOUNT` (VND); `FINAN_PAYOUT_REFERENCE` (optional) fixes the reference id,
+//! so a rerun after an unclear failure finds the payout instead of making a second one.
 //!
 //! After the setup the code goes through the provider-neutral `PayoutProvider` trait:
 //! 1. creates a payout for reference `PAYOUT-<unix time>` (status: awaiting the OTP);
@@ -174,11 +175,13 @@ fn request_from_env() -> Result<CreatePayout, String> {
             need("FINAN_PAYOUT_BENEFICIARY_NAME")?,
             need("FINAN_PAYOUT_BENEFICIARY_BANK_ID")?,
         ),
-        reference(),
+        var("FINAN_PAYOUT_REFERENCE").unwrap_or_else(reference),
     )
     .description("gateway payout example"))
 }
 
+/// A fresh reference when `FINAN_PAYOUT_REFERENCE` is not set. Set it to rerun after a
+/// "may still be creating" error: the same reference finds the payout instead of making another.
 fn reference() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

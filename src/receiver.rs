@@ -65,7 +65,7 @@
 //! per route, because two routes of one provider, such as SePay's bank webhook and its payment
 //! gateway IPN, number their events independently) in an [`EventStore`]: before the handler runs,
 //! the delivery claims the event ([`EventStore::claim`], with a lease of
-//! [`WebhookReceiver::claim_lease`], default 2 minutes); when the handler returns `Ok` the event is
+//! [`WebhookReceiver::claim_lease`], default 2 minutes in a shared store); when the handler returns `Ok` the event is
 //! marked done and remembered for [`WebhookReceiver::dedup_retention`] (default 24 hours, far
 //! longer than any provider retries). A handler error (or panic) releases the claim and answers
 //! `500`, so the provider's next retry runs the handler again. A duplicate arriving while the first
@@ -117,8 +117,8 @@ pub use axum;
 /// How long a handled event is remembered when none is set: 24 hours.
 pub const DEFAULT_DEDUP_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// How long a delivery's claim on an event lasts when none is set: 2 minutes, well above Finan's
-/// 30-second reply limit and below its first retry (5 minutes).
+/// How long a delivery's claim on an event lasts in a shared [`EventStore`] when none is set: 2
+/// minutes, well above Finan's 30-second reply limit and below its first retry (5 minutes).
 pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(2 * 60);
 
 /// The largest body read when no limit is set: 1 MiB. Verifiers apply their own limit on top
@@ -158,7 +158,7 @@ pub struct WebhookReceiver {
     routes: Vec<RouteSpec>,
     handler: Option<Arc<Handler>>,
     dedup_retention: Duration,
-    claim_lease: Duration,
+    claim_lease: Option<Duration>,
     max_body_bytes: usize,
     events: Option<Arc<dyn EventStore>>,
 }
@@ -171,7 +171,7 @@ impl WebhookReceiver {
             routes: Vec::new(),
             handler: None,
             dedup_retention: DEFAULT_DEDUP_RETENTION,
-            claim_lease: DEFAULT_CLAIM_LEASE,
+            claim_lease: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             events: None,
         }
@@ -247,10 +247,12 @@ impl WebhookReceiver {
     }
 
     /// How long a delivery's claim on an event lasts before another delivery may take it over
-    /// (when the instance handling it died); default 2 minutes. Keep it above the handler's
-    /// longest run: a handler still running when its lease lapses may run twice.
+    /// (when the instance handling it died); default 2 minutes with a shared
+    /// [`WebhookReceiver::event_store`], and no expiry with the default in-memory store (a claim
+    /// there dies with the process). Keep it above the handler's longest run: a handler still
+    /// running when its lease lapses may run twice.
     pub fn claim_lease(mut self, lease: Duration) -> Self {
-        self.claim_lease = lease;
+        self.claim_lease = Some(lease);
         self
     }
 
@@ -274,7 +276,12 @@ impl WebhookReceiver {
         let shared = Arc::new(Shared {
             handler,
             retention: self.dedup_retention,
-            lease: self.claim_lease,
+            // A claim in this process's own memory cannot be left behind by another instance.
+            lease: self.claim_lease.unwrap_or(if self.events.is_some() {
+                DEFAULT_CLAIM_LEASE
+            } else {
+                Duration::MAX
+            }),
             max_body_bytes: self.max_body_bytes,
             events: self.events.unwrap_or_else(|| Arc::new(MemoryEventStore::new())),
         });

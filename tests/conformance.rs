@@ -104,7 +104,7 @@ async fn finan_payouts_conform() {
     assert_eq!(
         sandbox.finan().payouts().len(),
         1,
-        "the sandbox holds exactly the one payout (the zero-amount request never left the client)"
+        "the sandbox holds exactly the one payout: no second one for the reference, none for zero"
     );
     assert!(report.polls <= 20);
 }

@@ -592,6 +592,12 @@ struct SwitchableStore {
 }
 
 impl SwitchableStore {
+    fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+}
+
+impl SwitchableStore {
     fn check(&self) -> Result<(), gateway::Error> {
         if self.down.load(Ordering::SeqCst) {
             Err(gateway::Error::Store {
@@ -662,4 +668,49 @@ async fn a_store_that_is_down_gets_503_with_retry_after_and_work_resumes_after()
     let (status, body) = deliver(&bases[0], PAYMENT).await;
     assert_finan_ack(status, &body);
     assert_eq!(seen.calls(), 1);
+}
+
+#[tokio::test]
+async fn a_store_lost_while_the_handler_runs_acknowledges_and_the_claim_lapses() {
+    let store = Arc::new(SwitchableStore::default());
+    let seen = Seen::default();
+    let runs = seen.clone();
+    let down = store.clone();
+    // The store goes away while the handler runs: its claim cannot be marked done.
+    let router = WebhookReceiver::new()
+        .route(PATH, Arc::new(verifier()))
+        .event_store(store.clone())
+        .claim_lease(Duration::from_millis(300))
+        .handler(move |event| {
+            let (runs, down) = (runs.clone(), down.clone());
+            async move {
+                runs.calls.fetch_add(1, Ordering::SeqCst);
+                runs.events.lock().unwrap().push(event);
+                down.set_down(true);
+                Ok::<(), String>(())
+            }
+        })
+        .into_router();
+    let base = serve(router).await;
+
+    let (status, body) = deliver(&base, PAYMENT).await;
+    assert_finan_ack(status, &body); // the handler did its work
+    assert_eq!(seen.calls(), 1);
+    let (status, _) = deliver(&base, PAYMENT).await;
+    assert_eq!(status, 503, "fail closed while the store is down");
+
+    // Back, but the claim was never marked done: it holds for its lease, then lapses, and the
+    // next delivery runs the handler again (at least once, never lost).
+    store.set_down(false);
+    let (status, _) = deliver(&base, PAYMENT).await;
+    assert_eq!(status, 409, "the claim still holds");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    store.set_down(false);
+    let (status, body) = deliver(&base, PAYMENT).await;
+    assert_finan_ack(status, &body);
+    assert_eq!(
+        seen.calls(),
+        2,
+        "run again after the lease: the store could not record the first run"
+    );
 }

@@ -22,8 +22,11 @@
 //! next call after the server is back works again without a restart.
 //!
 //! The tokens are kept as the provider issued them, in the clear, like any OAuth client's token
-//! table: protect the store (network, ACLs, TLS with `rediss://` or `sslmode`) as a secret store.
-//! Nothing here logs or shows a token; `Debug` shows names and settings only.
+//! table: protect the store (its network, ACLs or roles) as a secret store. **No TLS**: this
+//! crate connects to Redis over plain TCP (`rediss://` URLs are refused) and to PostgreSQL without
+//! TLS (`sslmode=require` fails to connect); keep the server on a private network, or reach it
+//! through a TLS tunnel (stunnel, a service-mesh sidecar). Nothing here logs or shows a token;
+//! `Debug` shows names and settings only.
 #![deny(missing_docs)]
 
 #[cfg(feature = "postgres")]
@@ -38,9 +41,10 @@ pub use postgres::{PostgresEventStore, PostgresStore, PostgresTokenStore};
 #[cfg(feature = "redis")]
 pub use redis::{RedisEventStore, RedisStore, RedisTokenStore};
 
-/// The refresh lock's lifetime unless set otherwise: 30 seconds (a token refresh is one HTTP
-/// request; an instance that dies holding the lock blocks the others this long at most).
-pub const DEFAULT_LOCK_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+/// The refresh lock's lifetime unless set otherwise: 60 seconds, twice the SePay client's default
+/// 30-second request timeout, so a slow refresh is not taken over while it runs; an instance that
+/// dies holding the lock blocks the others this long at most.
+pub const DEFAULT_LOCK_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A [`gateway_core::Error::Store`] for `what` failing, with the driver's error as the source. The
 /// message names the operation, never a key's value or a connection string.
@@ -55,9 +59,27 @@ where
     }
 }
 
-/// Milliseconds of `d` for the servers' expiry arguments, at least 1 (0 means "no expiry" or is
-/// refused) and at most `i64::MAX`.
+/// The longest expiry sent to a server: about 100 years. Longer ones (`Duration::MAX` for
+/// "forever") would overflow Redis's `PX` and PostgreSQL's interval arithmetic.
+const MAX_EXPIRY_MILLIS: i64 = 100 * 366 * 24 * 60 * 60 * 1000;
+
+/// Milliseconds of `d` for the servers' expiry arguments: at least 1 (0 means "no expiry" or is
+/// refused), at most [`MAX_EXPIRY_MILLIS`].
 #[allow(dead_code)]
 pub(crate) fn millis(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
+    i64::try_from(d.as_millis())
+        .unwrap_or(i64::MAX)
+        .clamp(1, MAX_EXPIRY_MILLIS)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn expiries_are_clamped_to_what_servers_take() {
+        assert_eq!(super::millis(Duration::ZERO), 1);
+        assert_eq!(super::millis(Duration::from_secs(2)), 2_000);
+        assert_eq!(super::millis(Duration::MAX), super::MAX_EXPIRY_MILLIS);
+    }
 }

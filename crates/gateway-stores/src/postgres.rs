@@ -57,8 +57,8 @@ impl fmt::Debug for PostgresStore {
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:password@host:port/db?...`, or a key-value string)
-    /// without TLS (put the database on a private network, or terminate TLS in front of it) and
-    /// checks that one connection works.
+    /// **without TLS** (`sslmode=require` fails; keep the database on a private network or reach it
+    /// through a TLS tunnel) and checks that one connection works.
     ///
     /// # Errors
     /// [`Error::Configuration`] for a connection string that does not parse; [`Error::Store`]
@@ -96,9 +96,13 @@ impl PostgresStore {
     /// # Errors
     /// [`Error::Store`] when the server cannot be reached or refuses the statements.
     pub async fn migrate(&self) -> Result<(), Error> {
-        let client = self.client().await?;
-        let script = format!("BEGIN; SELECT pg_advisory_xact_lock(7346120001); {MIGRATION} COMMIT;");
-        timed("PostgreSQL migration", client.batch_execute(&script)).await
+        let mut client = self.client().await?;
+        // A transaction object rolls back when dropped, so a failed or timed-out migration does not
+        // hand the pooled connection back inside an aborted transaction.
+        let transaction = timed("PostgreSQL migration", client.transaction()).await?;
+        let script = format!("SELECT pg_advisory_xact_lock(7346120001); {MIGRATION}");
+        timed("PostgreSQL migration", transaction.batch_execute(&script)).await?;
+        timed("PostgreSQL migration", transaction.commit()).await
     }
 
     /// Deletes webhook event rows past their expiry; the number deleted.
@@ -115,7 +119,7 @@ impl PostgresStore {
     }
 
     /// The store of one OAuth connection's tokens, `name` telling connections apart. Its
-    /// refresh lock lasts 30 seconds ([`PostgresTokenStore::with_lock_ttl`]).
+    /// refresh lock lasts 60 seconds ([`PostgresTokenStore::with_lock_ttl`]).
     pub fn token_store(&self, name: &str) -> PostgresTokenStore {
         PostgresTokenStore {
             store: self.clone(),
@@ -244,7 +248,7 @@ impl fmt::Debug for PostgresTokenStore {
 
 impl PostgresTokenStore {
     /// Sets how long the refresh lock lasts when its holder neither finishes nor gives it back
-    /// (default 30 seconds).
+    /// (default 60 seconds).
     pub fn with_lock_ttl(mut self, ttl: Duration) -> Self {
         self.lock_ttl = ttl;
         self

@@ -47,9 +47,9 @@ impl fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://[user:password@]host:port/db`, or `rediss://` for TLS when the
-    /// `redis` crate is built with a TLS feature). Commands time out after 2 seconds; after a
-    /// lost connection, the next command reconnects.
+    /// Connects to `url` (`redis://[user:password@]host:port/db`; plain TCP only: this build of
+    /// the `redis` crate has no TLS, so `rediss://` is refused). Commands time out after 2
+    /// seconds; after a lost connection, the next command reconnects.
     ///
     /// # Errors
     /// [`Error::Configuration`] for a URL that does not parse; [`Error::Store`] when the server
@@ -78,7 +78,7 @@ impl RedisStore {
     }
 
     /// The store of one OAuth connection's tokens, `name` telling connections apart (e.g. the
-    /// SePay company or app it belongs to). Its refresh lock lasts 30 seconds
+    /// SePay company or app it belongs to). Its refresh lock lasts 60 seconds
     /// ([`RedisTokenStore::with_lock_ttl`]).
     pub fn token_store(&self, name: &str) -> RedisTokenStore {
         RedisTokenStore {
@@ -111,9 +111,12 @@ impl RedisEventStore {
     }
 }
 
-/// Marks a claimed event done for the retention, if the claim is still `ARGV[1]`'s.
+/// Marks a claimed event done for the retention, if the claim is still `ARGV[1]`'s or has lapsed
+/// with nobody claiming it since (the handler did run: remembering it avoids a second run, as the
+/// memory and PostgreSQL stores do). A claim another delivery took since is left alone.
 const COMPLETE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] or current == false then
   redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
   return 1
 end
@@ -204,7 +207,7 @@ impl fmt::Debug for RedisTokenStore {
 
 impl RedisTokenStore {
     /// Sets how long the refresh lock lasts when its holder neither finishes nor gives it back
-    /// (default 30 seconds).
+    /// (default 60 seconds).
     pub fn with_lock_ttl(mut self, ttl: Duration) -> Self {
         self.lock_ttl = ttl;
         self

@@ -90,12 +90,11 @@ impl FinanClient {
     /// 2. **When the POST fails in a way where it may have reached Finan** (a timeout, a
     ///    connection broken after sending, a 5xx, an unreadable reply), it is not re-sent: the
     ///    reference is looked up again and an existing payout is returned (or
-    ///    [`Error::Conflict`]). Only when the look-up finds nothing *and* Finan itself answered
-    ///    (500, 503, a cut or unreadable body: it is done with the request) is the POST sent once
-    ///    more. After no answer at all (a timeout, a connection lost before the status) or a
-    ///    gateway's 502/504, Finan may still be creating it: the POST's error is returned with a
-    ///    note to create again later (which looks the reference up first). When the look-up
-    ///    fails, the POST's error is returned with a note that the payout may exist.
+    ///    [`Error::Conflict`]). When the look-up finds nothing, the POST's error is returned with
+    ///    a note, and nothing is sent again: the look-up relies on Finan listing payouts by
+    ///    reference id, and money must not leave twice on the strength of it. The app retries by
+    ///    creating again (which looks the reference up first). When the look-up fails, the
+    ///    POST's error is returned with a note that the payout may exist.
     /// 3. **A 409** (another create for the reference raced past layer 1) is resolved by a
     ///    look-up the same way, else returned as is.
     ///
@@ -136,6 +135,9 @@ impl FinanClient {
         match self.look_up_payout(&body, &options).await {
             Ok(Lookup::Found(existing)) => payout_mapping::payout(existing),
             Ok(Lookup::Different(existing)) => Err(different(&body, &existing)),
+            // Money leaves with a payout: it is never sent again on the strength of a look-up alone
+            // (the look-up relies on Finan listing by reference_id). The app decides, and its next
+            // create looks the reference up first.
             Ok(Lookup::None) if may_still_be_in_flight(&first) => Err(with_note(
                 first,
                 &format!(
@@ -144,7 +146,14 @@ impl FinanClient {
                     body.reference_id
                 ),
             )),
-            Ok(Lookup::None) => self.post_payout(&body, &options).await,
+            Ok(Lookup::None) => Err(with_note(
+                first,
+                &format!(
+                    "no payout for reference_id {:?} was found afterwards; it was not sent again \
+                     (create it again to retry: the create looks the reference up first)",
+                    body.reference_id
+                ),
+            )),
             Err(lookup) => Err(with_note(
                 first,
                 &format!(
@@ -192,7 +201,16 @@ impl FinanClient {
                 _ => self.get_payout_with(id, &options).await,
             },
             Err(e) if may_have_reached_finan(&e) => match self.get_payout_with(id, &options).await {
-                Ok(payout) if payout.status != PayoutStatus::AwaitingOtp => Ok(payout),
+                // Only a status known to follow the OTP counts: an unknown or missing one is not
+                // proof the OTP was taken.
+                Ok(payout)
+                    if matches!(
+                        payout.status,
+                        PayoutStatus::Processing | PayoutStatus::Succeeded | PayoutStatus::Failed
+                    ) =>
+                {
+                    Ok(payout)
+                }
                 Ok(_) => Err(with_note(
                     explain(e),
                     &format!("payout {id} still waits for its OTP; read it again before confirming again"),
@@ -204,7 +222,9 @@ impl FinanClient {
             },
             Err(e) => match explain(e) {
                 Error::InvalidRequest(mut ctx) if !ctx.message.starts_with(INSUFFICIENT_BALANCE) => {
-                    ctx.message = format!("Finan refused the OTP for payout {id}: {}", ctx.message);
+                    // Finan's message is shown, but never the OTP should it echo it.
+                    let message = ctx.message.replace(otp.expose_secret().trim(), "[OTP]");
+                    ctx.message = format!("Finan refused the OTP for payout {id}: {message}");
                     Err(Error::InvalidRequest(ctx))
                 }
                 other => Err(other),
@@ -423,6 +443,10 @@ fn check_id(id: &str) -> Result<()> {
 /// evidence of a difference).
 fn same_payout(item: &wire::Payout, body: &wire::CreatePayoutRequest) -> bool {
     item.amount.is_none_or(|a| a == body.amount)
+        && item
+            .account_id
+            .as_deref()
+            .is_none_or(|a| a.trim().eq_ignore_ascii_case(body.account_id.trim()))
         && item
             .beneficiary_account_number
             .as_deref()

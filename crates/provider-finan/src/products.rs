@@ -9,7 +9,8 @@
 //! - [`FinanClient::find_product_by_sku`]: the product with a given `sku_code`,
 //!   read from the pages.
 //!
-//! A create is safe to repeat after a failure without an answer: `sku_code` is unique, so a
+//! A create is safe to repeat after a failure without an answer if `sku_code` is unique, as the
+//! sandbox makes it (Finan documents the 409 for `customer_code` only: an assumption here), so a
 //! repeat of a create that did reach Finan is refused with [`Error::Conflict`] rather than
 //! making a second record ([`FinanClient::find_product_by_sku`] then fetches the one that exists).
 //! The client does that look-up itself when a create fails in a way that may have reached Finan

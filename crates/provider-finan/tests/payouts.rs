@@ -379,16 +379,26 @@ async fn after_a_502_nothing_is_resent_until_the_app_retries() {
     assert_eq!(sandbox.finan().payouts().len(), 1);
 }
 
-/// Finan's own 500 (it is done with the request): an empty look-up proves nothing was made, so the
-/// POST is sent once more.
+/// Finan's own 500 and an empty look-up: the payout is not sent again (money must not leave twice
+/// on the strength of a look-up); the app's next create looks the reference up and sends it.
 #[tokio::test]
-async fn after_finans_own_500_and_an_empty_look_up_it_is_sent_once_more() {
+async fn after_finans_own_500_and_an_empty_look_up_it_is_not_sent_again() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = client(&sandbox);
     sandbox.finan_faults().inject(Fault::new(
         RouteMatcher::new("POST", CREATE),
         FaultKind::Status { code: 500 },
     ));
+    let before = sandbox.finan().request_count();
+    let err = client
+        .create_payout(&request(&sandbox, "PAYOUT-500", 1_000_000))
+        .await
+        .unwrap_err();
+    // The look-up before, the POST, the look-up after: no second POST.
+    assert_eq!(sandbox.finan().request_count() - before, 3, "{err}");
+    assert!(err.to_string().contains("not sent again"), "{err}");
+    assert!(sandbox.finan().payouts().is_empty());
+    // The app retries by creating again: the reference is looked up first, then it is sent.
     let payout = client
         .create_payout(&request(&sandbox, "PAYOUT-500", 1_000_000))
         .await

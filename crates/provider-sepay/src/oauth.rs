@@ -459,7 +459,17 @@ async fn refresh_locked(
     if adopt_newer(store, state).await? && !stale(state) {
         return Ok(());
     }
-    refresh(refresher, Some(store), state).await
+    match refresh(refresher, Some(store), state).await {
+        // The refresh token was spent by another instance (its lock had lapsed, or it never took
+        // one): if it saved the tokens it got, use those.
+        Err(Error::Unauthorized(ctx)) if ctx.code.as_deref() == Some("invalid_grant") => {
+            if adopt_newer(store, state).await? && !stale(state) {
+                return Ok(());
+            }
+            Err(Error::Unauthorized(ctx))
+        }
+        other => other,
+    }
 }
 
 /// Gives the refresh lock back; a failure only means it expires by itself.

@@ -102,15 +102,17 @@ pub trait TokenStore: Send + Sync {
 
     /// How long a refresh lock lasts when its holder neither finishes nor gives it back (it died);
     /// a client waits about twice this for another holder's refresh before it gives up with
-    /// [`Error::Store`]. Default 30 seconds.
+    /// [`Error::Store`]. Default 60 seconds ([`DEFAULT_REFRESH_LOCK_TTL`]).
     fn refresh_lock_ttl(&self) -> Duration {
         DEFAULT_REFRESH_LOCK_TTL
     }
 }
 
-/// The refresh lock's lifetime when a store sets none: 30 seconds (a token refresh is one HTTP
-/// request).
-pub const DEFAULT_REFRESH_LOCK_TTL: Duration = Duration::from_secs(30);
+/// The refresh lock's lifetime when a store sets none: 60 seconds, twice the client's default
+/// 30-second request timeout, so a slow refresh (one HTTP request, plus a store read and save) is
+/// not taken over while it is still running. Keep it above the client's timeout plus a few seconds
+/// when raising that.
+pub const DEFAULT_REFRESH_LOCK_TTL: Duration = Duration::from_secs(60);
 
 /// Saved tokens with the version the store holds them under ([`TokenStore::load_versioned`]).
 #[derive(Clone, Debug)]
@@ -175,7 +177,7 @@ impl MemoryTokenStore {
         store
     }
 
-    /// Sets how long a refresh lock lasts when its holder does not give it back (default 30 s).
+    /// Sets how long a refresh lock lasts when its holder does not give it back (default 60 s).
     pub fn with_refresh_lock_ttl(mut self, ttl: Duration) -> Self {
         self.lock_ttl = ttl;
         self

@@ -121,11 +121,13 @@ async fn an_instance_that_died_holding_the_refresh_lock_is_taken_over_when_it_ex
     store.unlock_refresh(&dead).await.unwrap();
 }
 
-/// A store that can be switched off: every call fails with [`Error::Store`] meanwhile.
+/// A store that can be switched off: every call fails with [`Error::Store`] meanwhile. With
+/// `down_at_save`, it goes down by itself at the next save (after a refresh was sent).
 #[derive(Debug)]
 struct Switchable {
     inner: MemoryTokenStore,
     down: AtomicBool,
+    down_at_save: AtomicBool,
 }
 
 impl Switchable {
@@ -156,6 +158,9 @@ impl TokenStore for Switchable {
         self.inner.load_versioned().await
     }
     async fn save_versioned(&self, tokens: &OAuthTokens, version: u64) -> Result<bool, Error> {
+        if self.down_at_save.swap(false, Ordering::SeqCst) {
+            self.down.store(true, Ordering::SeqCst);
+        }
         self.check()?;
         self.inner.save_versioned(tokens, version).await
     }
@@ -175,6 +180,7 @@ async fn a_store_that_goes_away_gives_typed_errors_and_work_resumes_when_it_retu
     let store = Arc::new(Switchable {
         inner: MemoryTokenStore::with_tokens(expired_tokens(&sandbox)),
         down: AtomicBool::new(true),
+        down_at_save: AtomicBool::new(false),
     });
     let instances: Vec<_> = (0..2).map(|_| instance(&sandbox, store.clone())).collect();
 
@@ -193,5 +199,47 @@ async fn a_store_that_goes_away_gives_typed_errors_and_work_resumes_when_it_retu
         sandbox.sepay().token_refresh_count()
     );
     assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(sandbox.sepay().token_refresh_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_lost_between_the_refresh_and_its_save_loses_no_token() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Arc::new(Switchable {
+        inner: MemoryTokenStore::with_tokens(expired_tokens(&sandbox)),
+        down: AtomicBool::new(false),
+        down_at_save: AtomicBool::new(true),
+    });
+    let client = instance(&sandbox, store.clone());
+
+    // The refresh reaches SePay (the refresh token rotates), then the save fails.
+    let first = client.list_oauth_bank_accounts(1, 5).await;
+    assert!(matches!(first, Err(Error::Store { .. })), "{first:?}");
+    assert_eq!(sandbox.sepay().token_refresh_count(), 1);
+    // Still down: calls fail closed, nothing is refreshed again.
+    assert!(matches!(
+        client.list_oauth_bank_accounts(1, 5).await,
+        Err(Error::Store { .. })
+    ));
+    assert_eq!(sandbox.sepay().token_refresh_count(), 1);
+
+    // Back: the kept tokens are saved first, then the call goes through with them.
+    store.down.store(false, Ordering::SeqCst);
+    client
+        .list_oauth_bank_accounts(1, 5)
+        .await
+        .expect("works once the store is back");
+    assert_eq!(sandbox.sepay().token_refresh_count(), 1, "no second refresh");
+    let saved = store.inner.load().await.unwrap().unwrap();
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(saved.refresh_token.as_ref().unwrap()),
+        sandbox.sepay().current_refresh_token(),
+        "the rotated refresh token reached the store"
+    );
+    // Another instance starting now uses the saved tokens without refreshing.
+    instance(&sandbox, store.clone())
+        .list_oauth_bank_accounts(1, 5)
+        .await
+        .unwrap();
     assert_eq!(sandbox.sepay().token_refresh_count(), 1);
 }
