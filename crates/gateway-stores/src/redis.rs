@@ -94,8 +94,29 @@ impl RedisStore {
         RedisEventStore { store: self.clone() }
     }
 
-    fn connection(&self) -> ConnectionManager {
-        self.connection.clone()
+    /// Runs `command`, once more when Redis refused the connection: after the server comes back,
+    /// the connection manager answers the first command with the error of its last failed
+    /// reconnect while it connects again. A refused command was never sent, so sending it again
+    /// cannot apply it twice.
+    async fn query<T: redis::FromRedisValue>(&self, what: &str, command: &redis::Cmd) -> Result<T, Error> {
+        match command.query_async(&mut self.connection.clone()).await {
+            Err(e) if e.is_connection_refusal() => command.query_async(&mut self.connection.clone()).await,
+            other => other,
+        }
+        .map_err(|e| store_error(what, e))
+    }
+
+    /// Runs a script, once more when Redis refused the connection (see [`Self::query`]).
+    async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        what: &str,
+        script: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, Error> {
+        match script.invoke_async(&mut self.connection.clone()).await {
+            Err(e) if e.is_connection_refusal() => script.invoke_async(&mut self.connection.clone()).await,
+            other => other,
+        }
+        .map_err(|e| store_error(what, e))
     }
 }
 
@@ -135,28 +156,21 @@ impl EventStore for RedisEventStore {
         let key = self.key(key);
         let token = uuid::Uuid::new_v4().simple().to_string();
         let mark = format!("claimed:{token}");
-        let mut connection = self.store.connection();
+        let mut set = redis::cmd("SET");
+        set.arg(&key).arg(&mark).arg("NX").arg("PX").arg(millis(lease));
+        let mut get = redis::cmd("GET");
+        get.arg(&key);
         // The claim may lapse between the SET and the GET: then look again (at most a few times).
         for _ in 0..3 {
-            let set: Option<String> = redis::cmd("SET")
-                .arg(&key)
-                .arg(&mark)
-                .arg("NX")
-                .arg("PX")
-                .arg(millis(lease))
-                .query_async(&mut connection)
-                .await
-                .map_err(|e| store_error("Redis webhook claim failed", e))?;
-            if set.is_some() {
+            let taken: Option<String> = self.store.query("Redis webhook claim failed", &set).await?;
+            if taken.is_some() {
                 return Ok(Claim::Claimed(ClaimToken::new(mark)));
             }
-            let current: Option<String> = redis::cmd("GET")
-                .arg(&key)
-                .query_async(&mut connection)
-                .await
-                .map_err(|e| store_error("Redis webhook claim failed", e))?;
+            let current: Option<String> = self.store.query("Redis webhook claim failed", &get).await?;
             match current.as_deref() {
                 Some("done") => return Ok(Claim::Done),
+                // Ours: an earlier try of this SET went through after all.
+                Some(current) if current == mark => return Ok(Claim::Claimed(ClaimToken::new(mark))),
                 Some(_) => return Ok(Claim::InProgress),
                 None => continue,
             }
@@ -165,23 +179,21 @@ impl EventStore for RedisEventStore {
     }
 
     async fn complete(&self, key: &str, token: &ClaimToken, retention: Duration) -> Result<(), Error> {
-        let _: i64 = Script::new(COMPLETE)
-            .key(self.key(key))
-            .arg(token.as_str())
-            .arg(millis(retention))
-            .invoke_async(&mut self.store.connection())
-            .await
-            .map_err(|e| store_error("Redis webhook completion failed", e))?;
+        let script = Script::new(COMPLETE);
+        let mut invocation = script.key(self.key(key));
+        invocation.arg(token.as_str()).arg(millis(retention));
+        let _: i64 = self
+            .store
+            .invoke("Redis webhook completion failed", &invocation)
+            .await?;
         Ok(())
     }
 
     async fn release(&self, key: &str, token: &ClaimToken) -> Result<(), Error> {
-        let _: i64 = Script::new(DELETE_IF)
-            .key(self.key(key))
-            .arg(token.as_str())
-            .invoke_async(&mut self.store.connection())
-            .await
-            .map_err(|e| store_error("Redis webhook release failed", e))?;
+        let script = Script::new(DELETE_IF);
+        let mut invocation = script.key(self.key(key));
+        invocation.arg(token.as_str());
+        let _: i64 = self.store.invoke("Redis webhook release failed", &invocation).await?;
         Ok(())
     }
 }
@@ -237,13 +249,10 @@ return next";
 
     impl RedisTokenStore {
         async fn read(&self) -> Result<Option<VersionedTokens>, Error> {
-            let (version, json): (Option<u64>, Option<String>) = redis::cmd("HMGET")
-                .arg(&self.tokens_key)
-                .arg("version")
-                .arg("tokens")
-                .query_async(&mut self.store.connection())
-                .await
-                .map_err(|e| store_error("Redis token load failed", e))?;
+            let mut read = redis::cmd("HMGET");
+            read.arg(&self.tokens_key).arg("version").arg("tokens");
+            let (version, json): (Option<u64>, Option<String>) =
+                self.store.query("Redis token load failed", &read).await?;
             match (version, json) {
                 (Some(version), Some(json)) => Ok(Some(VersionedTokens {
                     tokens: decode(&json)?,
@@ -261,12 +270,10 @@ return next";
         }
 
         async fn save(&self, tokens: &OAuthTokens) -> Result<(), Error> {
-            let _: i64 = Script::new(SAVE_NEXT)
-                .key(&self.tokens_key)
-                .arg(encode(tokens)?.as_str())
-                .invoke_async(&mut self.store.connection())
-                .await
-                .map_err(|e| store_error("Redis token save failed", e))?;
+            let script = Script::new(SAVE_NEXT);
+            let mut invocation = script.key(&self.tokens_key);
+            invocation.arg(encode(tokens)?.as_str());
+            let _: i64 = self.store.invoke("Redis token save failed", &invocation).await?;
             Ok(())
         }
 
@@ -275,37 +282,30 @@ return next";
         }
 
         async fn save_versioned(&self, tokens: &OAuthTokens, version: u64) -> Result<bool, Error> {
-            let written: i64 = Script::new(SAVE_IF_NEWER)
-                .key(&self.tokens_key)
-                .arg(version)
-                .arg(encode(tokens)?.as_str())
-                .invoke_async(&mut self.store.connection())
-                .await
-                .map_err(|e| store_error("Redis token save failed", e))?;
+            let script = Script::new(SAVE_IF_NEWER);
+            let mut invocation = script.key(&self.tokens_key);
+            invocation.arg(version).arg(encode(tokens)?.as_str());
+            let written: i64 = self.store.invoke("Redis token save failed", &invocation).await?;
             Ok(written == 1)
         }
 
         async fn try_lock_refresh(&self) -> Result<Option<RefreshLock>, Error> {
             let holder = uuid::Uuid::new_v4().simple().to_string();
-            let set: Option<String> = redis::cmd("SET")
-                .arg(&self.lock_key)
+            let mut set = redis::cmd("SET");
+            set.arg(&self.lock_key)
                 .arg(&holder)
                 .arg("NX")
                 .arg("PX")
-                .arg(millis(self.lock_ttl))
-                .query_async(&mut self.store.connection())
-                .await
-                .map_err(|e| store_error("Redis refresh lock failed", e))?;
-            Ok(set.map(|_| RefreshLock::new(holder)))
+                .arg(millis(self.lock_ttl));
+            let taken: Option<String> = self.store.query("Redis refresh lock failed", &set).await?;
+            Ok(taken.map(|_| RefreshLock::new(holder)))
         }
 
         async fn unlock_refresh(&self, lock: &RefreshLock) -> Result<(), Error> {
-            let _: i64 = Script::new(DELETE_IF)
-                .key(&self.lock_key)
-                .arg(lock.holder())
-                .invoke_async(&mut self.store.connection())
-                .await
-                .map_err(|e| store_error("Redis refresh unlock failed", e))?;
+            let script = Script::new(DELETE_IF);
+            let mut invocation = script.key(&self.lock_key);
+            invocation.arg(lock.holder());
+            let _: i64 = self.store.invoke("Redis refresh unlock failed", &invocation).await?;
             Ok(())
         }
 

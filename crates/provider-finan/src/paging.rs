@@ -51,3 +51,19 @@ pub(crate) fn query_of<'a>(pairs: &[(&'a str, Option<&'a str>)]) -> Vec<(&'a str
 pub(crate) fn invalid(message: impl Into<String>) -> Error {
     Error::InvalidRequest(ErrorContext::new(message))
 }
+
+/// The page number a cursor stands for: none is page 1, `"N"` is page N (N >= 1).
+///
+/// # Errors
+/// [`gateway_core::Error::InvalidRequest`] naming `what` (e.g. "payout") for any other cursor.
+pub(crate) fn page_number(what: &str, cursor: Option<&gateway_core::PageCursor>) -> gateway_core::Result<u32> {
+    match cursor {
+        None => Ok(1),
+        Some(cursor) => cursor
+            .as_str()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| invalid(format!("unknown Finan {what} cursor {:?}", cursor.as_str()))),
+    }
+}

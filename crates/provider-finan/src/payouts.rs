@@ -420,15 +420,7 @@ impl PayoutProvider for FinanClient {
 
 /// The page number a cursor stands for: none is page 1, `"N"` is page N.
 fn page_number(page: &PageRequest) -> Result<u32> {
-    match &page.cursor {
-        None => Ok(1),
-        Some(cursor) => cursor
-            .as_str()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| invalid(format!("unknown Finan payout cursor {:?}", cursor.as_str()))),
-    }
+    crate::paging::page_number("payout", page.cursor.as_ref())
 }
 
 fn check_id(id: &str) -> Result<()> {

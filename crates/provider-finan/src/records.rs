@@ -172,13 +172,5 @@ fn check_id(kind: &Kind, id: &str) -> Result<()> {
 }
 
 fn page_number(kind: &Kind, cursor: Option<&PageCursor>) -> Result<u32> {
-    match cursor {
-        None => Ok(1),
-        Some(cursor) => cursor
-            .as_str()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| invalid(format!("unknown Finan {} cursor {:?}", kind.noun, cursor.as_str()))),
-    }
+    paging::page_number(kind.noun, cursor)
 }

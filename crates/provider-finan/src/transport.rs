@@ -215,18 +215,22 @@ impl Transport {
         what: &'static str,
         options: &RequestOptions,
     ) -> Result<Reply> {
+        self.send_json(Method::POST, segments, body, what, options).await
+    }
+
+    /// `method` with `body` serialized once as JSON, signed and sent once.
+    async fn send_json<B: serde::Serialize>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: &B,
+        what: &'static str,
+        options: &RequestOptions,
+    ) -> Result<Reply> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| Error::InvalidRequest(ErrorContext::new(format!("could not serialize the request: {e}"))))?;
-        self.send(
-            Method::POST,
-            segments,
-            &[],
-            bytes,
-            what,
-            options.get_timeout().unwrap_or(self.timeout),
-            1,
-        )
-        .await
+        let timeout = options.get_timeout().unwrap_or(self.timeout);
+        self.send(method, segments, &[], bytes, what, timeout, 1).await
     }
 
     /// `PUT base/segments...` with `body` serialized once as JSON, signed and sent once like
@@ -239,18 +243,7 @@ impl Transport {
         what: &'static str,
         options: &RequestOptions,
     ) -> Result<Reply> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::InvalidRequest(ErrorContext::new(format!("could not serialize the request: {e}"))))?;
-        self.send(
-            Method::PUT,
-            segments,
-            &[],
-            bytes,
-            what,
-            options.get_timeout().unwrap_or(self.timeout),
-            1,
-        )
-        .await
+        self.send_json(Method::PUT, segments, body, what, options).await
     }
 
     /// `DELETE base/segments...` with no body (the empty payload is what is signed), sent once
