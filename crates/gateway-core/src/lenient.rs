@@ -136,6 +136,18 @@ pub fn u64_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D:
         .map_err(|_| de::Error::custom(format!("expected an unsigned integer, found {text:?}")))
 }
 
+/// Like [`u64_lenient`], but `null` (or an absent field, with `#[serde(default)]`) gives `None`.
+pub fn option_u64_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    match option_string_or_number(deserializer)? {
+        None => Ok(None),
+        Some(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| de::Error::custom(format!("expected an unsigned integer, found {text:?}"))),
+    }
+}
+
 /// A signed integer from a JSON integer or a string of digits (`"-5"`).
 pub fn i64_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     let text = string_or_number(deserializer)?;

@@ -347,6 +347,7 @@ pub struct ProductGeneralInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleInfo {
     /// Sale price before tax, whole VND.
+    #[serde(deserialize_with = "gateway_core::lenient::u64_lenient")]
     pub sale_price: u64,
     /// Income category code (Finan's Code Reference, e.g. `C1001`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -360,6 +361,7 @@ pub struct SaleInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseInfo {
     /// Purchase price before tax, whole VND.
+    #[serde(deserialize_with = "gateway_core::lenient::u64_lenient")]
     pub purchase_price: u64,
     /// Expense category code (Finan's Code Reference, e.g. `D1001`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -449,9 +451,14 @@ pub struct InvoiceItem {
     /// Tax code, e.g. `TAX_CODE_10`.
     pub tax_code: TaxCode,
     /// Units.
+    #[serde(deserialize_with = "gateway_core::lenient::u64_lenient")]
     pub quantity: u64,
     /// Price per unit, whole VND; Finan uses the product's sale price when it is not sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "gateway_core::lenient::option_u64_lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub unit_price: Option<u64>,
     /// A note on the line.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -602,15 +609,16 @@ pub struct InvoiceLine {
     /// Tax code.
     pub tax_code: TaxCode,
     /// Units.
+    #[serde(deserialize_with = "gateway_core::lenient::u64_lenient")]
     pub quantity: u64,
     /// Price per unit, whole VND.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "gateway_core::lenient::option_u64_lenient")]
     pub unit_price: Option<u64>,
     /// `quantity` × `unit_price`, whole VND.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "gateway_core::lenient::option_u64_lenient")]
     pub amount: Option<u64>,
     /// The line's tax, whole VND.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "gateway_core::lenient::option_u64_lenient")]
     pub tax_amount: Option<u64>,
     /// A note on the line.
     #[serde(default)]
@@ -670,19 +678,19 @@ pub struct Invoice {
     #[serde(default)]
     pub account_id: Option<String>,
     /// The lines' amounts before tax and discount, whole VND.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "gateway_core::lenient::option_u64_lenient")]
     pub sub_total: Option<u64>,
     /// The discount in VND.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "gateway_core::lenient::option_u64_lenient")]
     pub discount_amount: Option<u64>,
     /// The tax, whole VND.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "gateway_core::lenient::option_u64_lenient")]
     pub tax_amount: Option<u64>,
     /// What the customer pays, whole VND.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "gateway_core::lenient::option_u64_lenient")]
     pub total_amount: Option<u64>,
     /// What has been received, whole VND.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "gateway_core::lenient::option_u64_lenient")]
     pub paid_amount: Option<u64>,
     /// The page where the customer pays the invoice.
     #[serde(default)]
@@ -737,6 +745,26 @@ mod decimal_number {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_sent_as_strings_are_read_and_bad_ones_refused() {
+        let sale: SaleInfo = serde_json::from_str(r#"{"sale_price":"150000"}"#).unwrap();
+        assert_eq!(sale.sale_price, 150_000);
+        let sale: SaleInfo = serde_json::from_str(r#"{"sale_price":150000}"#).unwrap();
+        assert_eq!(sale.sale_price, 150_000);
+        for bad in [
+            r#"{"sale_price":"1.5"}"#,
+            r#"{"sale_price":-3}"#,
+            r#"{"sale_price":"abc"}"#,
+        ] {
+            assert!(serde_json::from_str::<SaleInfo>(bad).is_err(), "{bad}");
+        }
+        let line: InvoiceLine = serde_json::from_str(
+            r#"{"code":"P1","tax_code":"TAX_CODE_10","quantity":"2","unit_price":"100000","amount":null}"#,
+        )
+        .unwrap();
+        assert_eq!((line.quantity, line.unit_price, line.amount), (2, Some(100_000), None));
+    }
 
     #[test]
     fn unknown_enum_values_are_kept() {
