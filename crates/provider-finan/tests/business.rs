@@ -362,11 +362,16 @@ fn recorded_invoice_with_unknown_values_decodes_and_wrong_types_do_not() {
     assert_eq!(invoice.payment_methods[1], InvoicePaymentMethod::Other("vnpay".into()));
     assert_eq!(invoice.discount.unwrap().value, Decimal::new(125, 1));
     assert!(invoice.items[0].tax_code.rate_percent().is_none());
+    // Amounts sent as strings of digits are read as the same whole VND.
+    let mut as_text = body.clone();
+    as_text["data"]["total_amount"] = json!("210000");
+    let invoice: Invoice = decode_reply(200, None, as_text.to_string().as_bytes()).unwrap();
+    assert_eq!(invoice.total_amount, Some(210_000));
 
     for (field, value) in [
         ("total_amount", json!(1.5)),
         ("total_amount", json!(-3)),
-        ("total_amount", json!("210000")),
+        ("total_amount", json!("21.5")),
         ("due_date", json!("next week")),
         ("items", json!({})),
         ("status", json!(3)),
