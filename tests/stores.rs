@@ -15,19 +15,22 @@
 
 #[path = "support/servers.rs"]
 mod servers;
+// The OAuth instances of provider-sepay's token tests, shared rather than copied.
+#[path = "../crates/provider-sepay/tests/support/oauth_instances.rs"]
+mod oauth_instances;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use gateway::finan::webhook::{FinanWebhookSigner, FinanWebhookVerifier};
 use gateway::receiver::axum::{self, Router};
 use gateway::receiver::{EventStore, WebhookReceiver};
-use gateway::sepay::{OAuthCredentials, OAuthTokens, SepayClient, TokenStore};
+use gateway::sepay::TokenStore;
 use gateway::stores::{PostgresStore, RedisStore};
 use gateway::{Error, PaymentEvent, SecretString};
 use gateway_sandbox::Sandbox;
+use oauth_instances::{expired_tokens, instance, run};
 use servers::{PostgresServer, RedisServer};
 
 /// One server of either kind, and the stores on it.
@@ -102,47 +105,6 @@ impl Stores {
 
 // ---- OAuth tokens -----------------------------------------------------------------------------
 
-/// The sandbox's tokens with an expiry an hour gone (expired at the sandbox too).
-fn expired_tokens(sandbox: &Sandbox) -> OAuthTokens {
-    let c = sandbox.credentials();
-    sandbox.sepay().expire_oauth_access_tokens();
-    OAuthTokens::new(
-        Some(SecretString::from(c.sepay_oauth_access_token.clone())),
-        Some(SecretString::from(c.sepay_oauth_refresh_token.clone())),
-        Some(Utc::now() - chrono::Duration::seconds(60)),
-    )
-}
-
-fn sepay_instance(sandbox: &Sandbox, store: Arc<dyn TokenStore>) -> SepayClient {
-    let c = sandbox.credentials();
-    SepayClient::oauth(OAuthCredentials::new().with_client(
-        c.sepay_oauth_client_id.clone(),
-        SecretString::from(c.sepay_oauth_client_secret.clone()),
-    ))
-    .token_store(store)
-    .base_url(&sandbox.sepay_base_url())
-    .build()
-    .expect("client")
-}
-
-/// `calls` concurrent reads on each instance; the results.
-async fn run(instances: &[SepayClient], calls: usize) -> Vec<Result<(), Error>> {
-    let tasks: Vec<_> = instances
-        .iter()
-        .flat_map(|client| {
-            (0..calls).map(move |_| {
-                let client = client.clone();
-                tokio::spawn(async move { client.list_oauth_bank_accounts(1, 5).await.map(drop) })
-            })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for task in tasks {
-        results.push(task.await.expect("no panic"));
-    }
-    results
-}
-
 async fn eight_instances_refresh_once(kind: &str) {
     let server = Server::start(kind);
     let sandbox = Sandbox::start().await.unwrap();
@@ -153,7 +115,7 @@ async fn eight_instances_refresh_once(kind: &str) {
     let mut instances = Vec::new();
     for _ in 0..8 {
         let store = server.connect().await.tokens(Duration::from_secs(30));
-        instances.push(sepay_instance(&sandbox, store));
+        instances.push(instance(&sandbox, store));
     }
     let started = Instant::now();
     let results = run(&instances, 50).await;
@@ -189,7 +151,7 @@ async fn dead_lock_holder_is_taken_over(kind: &str) {
 
     let mut instances = Vec::new();
     for _ in 0..3 {
-        instances.push(sepay_instance(&sandbox, server.connect().await.tokens(ttl)));
+        instances.push(instance(&sandbox, server.connect().await.tokens(ttl)));
     }
     let started = Instant::now();
     let results = run(&instances, 10).await;
@@ -211,8 +173,8 @@ async fn tokens_survive_the_server_going_away(kind: &str) {
     let seed = server.connect().await.tokens(Duration::from_secs(30));
     assert!(seed.save_versioned(&expired_tokens(&sandbox), 1).await.unwrap());
     let instances = vec![
-        sepay_instance(&sandbox, server.connect().await.tokens(Duration::from_secs(30))),
-        sepay_instance(&sandbox, server.connect().await.tokens(Duration::from_secs(30))),
+        instance(&sandbox, server.connect().await.tokens(Duration::from_secs(30))),
+        instance(&sandbox, server.connect().await.tokens(Duration::from_secs(30))),
     ];
 
     server.stop();

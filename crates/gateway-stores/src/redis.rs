@@ -94,26 +94,37 @@ impl RedisStore {
         RedisEventStore { store: self.clone() }
     }
 
-    /// Runs `command`, once more when Redis refused the connection: after the server comes back,
-    /// the connection manager answers the first command with the error of its last failed
-    /// reconnect while it connects again. A refused command was never sent, so sending it again
-    /// cannot apply it twice.
+    /// Runs `command`, once more when Redis refused the connection (see [`Self::send`]).
     async fn query<T: redis::FromRedisValue>(&self, what: &str, command: &redis::Cmd) -> Result<T, Error> {
-        match command.query_async(&mut self.connection.clone()).await {
-            Err(e) if e.is_connection_refusal() => command.query_async(&mut self.connection.clone()).await,
-            other => other,
-        }
-        .map_err(|e| store_error(what, e))
+        self.send(what, |mut connection| async move {
+            command.query_async(&mut connection).await
+        })
+        .await
     }
 
-    /// Runs a script, once more when Redis refused the connection (see [`Self::query`]).
+    /// Runs a script, once more when Redis refused the connection (see [`Self::send`]).
     async fn invoke<T: redis::FromRedisValue>(
         &self,
         what: &str,
         script: &redis::ScriptInvocation<'_>,
     ) -> Result<T, Error> {
-        match script.invoke_async(&mut self.connection.clone()).await {
-            Err(e) if e.is_connection_refusal() => script.invoke_async(&mut self.connection.clone()).await,
+        self.send(what, |mut connection| async move {
+            script.invoke_async(&mut connection).await
+        })
+        .await
+    }
+
+    /// Sends one command through `request`, once more when Redis refused the connection: after
+    /// the server comes back, the connection manager answers the first command with the error of
+    /// its last failed reconnect while it connects again. A refused command was never sent, so
+    /// sending it again cannot apply it twice.
+    async fn send<T, F, Fut>(&self, what: &str, request: F) -> Result<T, Error>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        match request(self.connection.clone()).await {
+            Err(e) if e.is_connection_refusal() => request(self.connection.clone()).await,
             other => other,
         }
         .map_err(|e| store_error(what, e))

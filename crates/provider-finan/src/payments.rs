@@ -17,12 +17,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, Utc};
 use gateway_core::{
     CreatePayment, Error, ErrorContext, Money, Page, PageCursor, PageRequest, PaymentFilter, PaymentMethod,
-    PaymentProvider, PaymentRequest, Result, TransportErrorKind,
+    PaymentProvider, PaymentRequest, Result,
 };
 
 use crate::accounts::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::paging::{self, invalid, query_of};
 use crate::payment_wire::{self as wire, Merchant};
+use crate::retry::{may_have_reached_finan, may_still_be_in_flight, with_note};
 use crate::{payment_mapping, FinanClient, RequestOptions};
 
 const PAYMENTS: [&str; 3] = ["api", "v1", "payments"];
@@ -474,59 +475,8 @@ impl PaymentProvider for FinanClient {
     }
 }
 
-/// True when a failed POST may still have created the payment: a timeout, a connection broken
-/// after sending, an HTTP 5xx, or a reply that could not be read. Not: a connection that could
-/// not be made, a 4xx, a rate limit, an error code in a 2xx reply.
-pub(crate) fn may_have_reached_finan(err: &Error) -> bool {
-    match err {
-        Error::Transport { kind, .. } => !matches!(kind, TransportErrorKind::Connect),
-        Error::Provider(ctx) => ctx.status.is_some_and(|s| s >= 500),
-        Error::Decode { .. } => true,
-        _ => false,
-    }
-}
-
-/// A failure after which Finan may not have finished with the request yet: no reply at all (a
-/// timeout, or the connection lost before the status line), or a gateway in front of Finan that
-/// gave up waiting for it (502, 504). After Finan's own reply (500, 503, a body cut off, an
-/// unreadable body) it is done with the request, so a look-up that finds nothing can be trusted.
-pub(crate) fn may_still_be_in_flight(err: &Error) -> bool {
-    match err {
-        Error::Transport { kind, .. } => matches!(kind, TransportErrorKind::Timeout | TransportErrorKind::Other),
-        Error::Provider(ctx) => matches!(ctx.status, Some(502 | 504)),
-        _ => false,
-    }
-}
-
 fn is_invoice(reference_type: Option<&str>) -> bool {
     reference_type.is_some_and(|t| t.trim().eq_ignore_ascii_case(REFERENCE_TYPE_INVOICE))
-}
-
-/// `err` with `note` appended to its message (same variant, so retryability is kept).
-pub(crate) fn with_note(err: Error, note: &str) -> Error {
-    match err {
-        Error::Transport { kind, message, source } => Error::Transport {
-            kind,
-            message: format!("{message}; {note}"),
-            source,
-        },
-        Error::Provider(mut ctx) => {
-            ctx.message = format!("{}; {note}", ctx.message);
-            Error::Provider(ctx)
-        }
-        Error::Decode {
-            what,
-            message,
-            status,
-            request_id,
-        } => Error::Decode {
-            what,
-            message: format!("{message}; {note}"),
-            status,
-            request_id,
-        },
-        other => other,
-    }
 }
 
 /// The error for a reference id that already has a payment request for another amount.

@@ -38,8 +38,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::accounts::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::paging::{self, invalid, query_of};
-use crate::payments::{may_have_reached_finan, may_still_be_in_flight, with_note};
 use crate::payout_wire as wire;
+use crate::retry::{may_have_reached_finan, may_still_be_in_flight, with_note};
 use crate::{payout_mapping, FinanClient, RequestOptions};
 
 const PAYOUTS: [&str; 3] = ["api", "v1", "payouts"];

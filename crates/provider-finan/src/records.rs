@@ -52,13 +52,13 @@ impl FinanClient {
             .await
             .and_then(|reply| reply.data());
         match sent {
-            Err(err) if crate::payments::may_have_reached_finan(&err) => match find().await {
+            Err(err) if crate::retry::may_have_reached_finan(&err) => match find().await {
                 Ok(Some(record)) => {
                     tracing::debug!(provider = "finan", operation = kind.create, error = %err, "create failed without a usable answer; found the record by its code");
                     Ok(record)
                 }
                 Ok(None) => Err(err),
-                Err(lookup) => Err(crate::payments::with_note(
+                Err(lookup) => Err(crate::retry::with_note(
                     err,
                     &format!("looking the {} up afterwards failed too ({lookup})", kind.noun),
                 )),
@@ -124,8 +124,7 @@ impl FinanClient {
         id: &str,
         options: &RequestOptions,
     ) -> Result<T> {
-        check_id(kind, id)?;
-        let segments = [kind.path[0], kind.path[1], kind.path[2], id];
+        let segments = item_segments(kind, id)?;
         let reply = self
             .transport()
             .get_with(&segments, &[], kind.get, &options.or(&self.options))
@@ -141,8 +140,7 @@ impl FinanClient {
         body: &B,
         options: &RequestOptions,
     ) -> Result<T> {
-        check_id(kind, id)?;
-        let segments = [kind.path[0], kind.path[1], kind.path[2], id];
+        let segments = item_segments(kind, id)?;
         let reply = self
             .transport()
             .put_with(&segments, body, kind.update, &options.or(&self.options))
@@ -154,13 +152,18 @@ impl FinanClient {
     }
 
     pub(crate) async fn record_delete(&self, kind: &Kind, id: &str, options: &RequestOptions) -> Result<()> {
-        check_id(kind, id)?;
-        let segments = [kind.path[0], kind.path[1], kind.path[2], id];
+        let segments = item_segments(kind, id)?;
         self.transport()
             .delete_with(&segments, kind.delete, &options.or(&self.options))
             .await?;
         Ok(())
     }
+}
+
+/// The path of record `id` (checked first): `["api", "v1", "customers", id]`.
+fn item_segments<'a>(kind: &Kind, id: &'a str) -> Result<[&'a str; 4]> {
+    check_id(kind, id)?;
+    Ok([kind.path[0], kind.path[1], kind.path[2], id])
 }
 
 fn check_id(kind: &Kind, id: &str) -> Result<()> {

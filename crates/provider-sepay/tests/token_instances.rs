@@ -11,56 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use chrono::Utc;
 use gateway_core::Error;
 use gateway_sandbox::Sandbox;
-use provider_sepay::{
-    MemoryTokenStore, OAuthCredentials, OAuthTokens, RefreshLock, SepayClient, TokenStore, VersionedTokens,
-};
-use secrecy::SecretString;
+use provider_sepay::{MemoryTokenStore, OAuthTokens, RefreshLock, TokenStore, VersionedTokens};
 
-/// The sandbox's tokens, saved as if an instance had stored them an hour ago: the access token
-/// has expired (by its recorded expiry, and at the sandbox too).
-fn expired_tokens(sandbox: &Sandbox) -> OAuthTokens {
-    let c = sandbox.credentials();
-    sandbox.sepay().expire_oauth_access_tokens();
-    OAuthTokens::new(
-        Some(SecretString::from(c.sepay_oauth_access_token.clone())),
-        Some(SecretString::from(c.sepay_oauth_refresh_token.clone())),
-        Some(Utc::now() - chrono::Duration::seconds(60)),
-    )
-}
-
-/// One app instance: a client with only the OAuth application's credentials and the shared store.
-fn instance(sandbox: &Sandbox, store: Arc<dyn TokenStore>) -> SepayClient {
-    let c = sandbox.credentials();
-    SepayClient::oauth(OAuthCredentials::new().with_client(
-        c.sepay_oauth_client_id.clone(),
-        SecretString::from(c.sepay_oauth_client_secret.clone()),
-    ))
-    .token_store(store)
-    .base_url(&sandbox.sepay_base_url())
-    .build()
-    .expect("client")
-}
-
-/// Runs `calls` concurrent account reads on each of `instances`; the results.
-async fn run(instances: &[SepayClient], calls: usize) -> Vec<Result<(), Error>> {
-    let tasks: Vec<_> = instances
-        .iter()
-        .flat_map(|client| {
-            (0..calls).map(move |_| {
-                let client = client.clone();
-                tokio::spawn(async move { client.list_oauth_bank_accounts(1, 5).await.map(drop) })
-            })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for task in tasks {
-        results.push(task.await.expect("no panic"));
-    }
-    results
-}
+#[path = "support/oauth_instances.rs"]
+mod oauth_instances;
+use oauth_instances::{expired_tokens, instance, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_instances_with_fifty_calls_each_refresh_exactly_once() {
