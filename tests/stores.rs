@@ -82,6 +82,7 @@ impl Server {
 }
 
 /// One instance's connection to the server.
+#[derive(Debug)]
 enum Stores {
     Redis(RedisStore),
     Postgres(PostgresStore),
@@ -343,6 +344,73 @@ async fn webhooks_when_the_server_goes_away(kind: &str) {
     assert_eq!(count(&after, 200) + count(&after, 409), 4, "{after:?}");
 }
 
+// ---- Secrets ----------------------------------------------------------------------------------
+
+const PASSWORD: &str = "s3cret-store-password";
+const ACCESS: &str = "access-token-never-shown";
+const REFRESH: &str = "refresh-token-never-shown";
+
+/// Connection strings, tokens and server errors stay out of `Debug` and error messages.
+async fn secrets_stay_out_of_debug_and_errors(kind: &str) {
+    let server = Server::start(kind);
+    let (url, closed) = match &server {
+        Server::Redis(s) => (
+            s.url().replace("redis://", &format!("redis://:{PASSWORD}@")),
+            format!("redis://:{PASSWORD}@127.0.0.1:1/"),
+        ),
+        Server::Postgres(s) => (
+            s.url().replace("postgres@", &format!("postgres:{PASSWORD}@")),
+            format!("postgres://postgres:{PASSWORD}@127.0.0.1:1/postgres"),
+        ),
+    };
+    let shown = |text: String| {
+        assert!(!text.contains(PASSWORD), "the password shows: {text}");
+        assert!(
+            !text.contains(ACCESS) && !text.contains(REFRESH),
+            "a token shows: {text}"
+        );
+    };
+    // Nothing listens on port 1: the error names what failed, not the connection string.
+    let refused = match kind {
+        "redis" => RedisStore::connect(&closed).await.map(drop),
+        _ => PostgresStore::connect(&closed).await.map(drop),
+    }
+    .expect_err("nothing listens on port 1");
+    assert!(matches!(refused, Error::Store { .. }), "{refused:?}");
+    shown(format!("{refused} {refused:?}"));
+
+    // Redis has no password set: it refuses the one in the URL; PostgreSQL (trust) takes it.
+    let stores = match kind {
+        "redis" => match RedisStore::connect(&url).await {
+            Ok(store) => Stores::Redis(store),
+            Err(e) => {
+                shown(format!("{e} {e:?}"));
+                server.connect().await
+            }
+        },
+        _ => {
+            let store = PostgresStore::connect(&url).await.expect("trust authentication");
+            shown(format!("{store:?}"));
+            store.migrate().await.unwrap();
+            Stores::Postgres(store)
+        }
+    };
+    let tokens = stores.tokens(Duration::from_secs(30));
+    let saved = gateway::sepay::OAuthTokens::new(
+        Some(SecretString::from(ACCESS)),
+        Some(SecretString::from(REFRESH)),
+        None,
+    );
+    assert!(tokens.save_versioned(&saved, 1).await.unwrap());
+    shown(format!("{:?}", tokens.load_versioned().await.unwrap()));
+    let concrete = match &stores {
+        Stores::Redis(s) => format!("{s:?} {:?}", s.token_store("sepay-main")),
+        Stores::Postgres(s) => format!("{s:?} {:?}", s.token_store("sepay-main")),
+    };
+    shown(concrete);
+    shown(format!("{:?}", stores.events()));
+}
+
 macro_rules! on_both {
     ($($scenario:ident),* $(,)?) => {
         mod redis {
@@ -370,4 +438,5 @@ on_both!(
     tokens_survive_the_server_going_away,
     webhooks_exactly_once,
     webhooks_when_the_server_goes_away,
+    secrets_stay_out_of_debug_and_errors,
 );

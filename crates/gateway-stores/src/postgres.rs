@@ -152,6 +152,12 @@ async fn timed<T>(
     }
 }
 
+/// A column that does not hold what the schema says (a table created by hand differently): a
+/// typed error instead of the driver's panic on `Row::get`.
+fn unreadable(e: tokio_postgres::Error) -> Error {
+    store_error("a PostgreSQL row does not match the gateway-stores schema", e)
+}
+
 /// The webhook events in PostgreSQL (see the [module docs](self)).
 #[derive(Clone, Debug)]
 pub struct PostgresEventStore {
@@ -190,7 +196,8 @@ impl EventStore for PostgresEventStore {
                 ),
             )
             .await?;
-            match state.map(|row| row.get::<_, String>(0)).as_deref() {
+            let state: Option<String> = state.map(|row| row.try_get(0)).transpose().map_err(unreadable)?;
+            match state.as_deref() {
                 Some("done") => return Ok(Claim::Done),
                 Some(_) => return Ok(Claim::InProgress),
                 None => continue,
@@ -312,19 +319,20 @@ mod sepay {
                 ),
             )
             .await?;
-            Ok(row.map(|row| {
-                let version: i64 = row.get(0);
-                let access: Option<String> = row.get(1);
-                let refresh: Option<String> = row.get(2);
-                let expires_at: Option<DateTime<Utc>> = row.get(3);
-                VersionedTokens {
-                    tokens: OAuthTokens::new(
-                        access.map(SecretString::from),
-                        refresh.map(SecretString::from),
-                        expires_at,
-                    ),
-                    version: u64::try_from(version).unwrap_or(0),
-                }
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let version: i64 = row.try_get(0).map_err(unreadable)?;
+            let access: Option<String> = row.try_get(1).map_err(unreadable)?;
+            let refresh: Option<String> = row.try_get(2).map_err(unreadable)?;
+            let expires_at: Option<DateTime<Utc>> = row.try_get(3).map_err(unreadable)?;
+            Ok(Some(VersionedTokens {
+                tokens: OAuthTokens::new(
+                    access.map(SecretString::from),
+                    refresh.map(SecretString::from),
+                    expires_at,
+                ),
+                version: u64::try_from(version).unwrap_or(0),
             }))
         }
 
